@@ -1,0 +1,15 @@
+//! Relais domain: value types, validation and access rules.
+//!
+//! Policy: nothing in this crate does I/O, is async, or knows a framework. Values are
+//! validated once, at the edge, by `parse` constructors that return `Result`, so an invalid
+//! value cannot exist past the edge. Rules (who may do what) are pure functions with unit
+//! tests next to them.
+#![forbid(unsafe_code)]
+
+pub mod access;
+pub mod ids;
+pub mod values;
+
+pub use access::{Action, BuiltinRole, Grant, Grants, RecordOwner, Resource, Scope, Subject};
+pub use ids::*;
+pub use values::{EmailAddress, Password, PersonName, Slug, ValueError};

@@ -1,0 +1,16 @@
+//! JSON wire types shared by the API and the web app. One source of truth: the server
+//! serialises these structs and the SPA deserialises the same ones.
+//!
+//! Naming: `XxxIn` creates, `XxxPatch` updates (every field optional), `XxxOut` is returned.
+//! Input types reject unknown fields so a typo is an error, not a silent no-op.
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod auth;
+pub mod common;
+pub mod iam;
+
+pub use admin::*;
+pub use auth::*;
+pub use common::*;
+pub use iam::*;
