@@ -127,6 +127,18 @@ pub fn cargo(root: &Path) -> Command {
     let program = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let mut cmd = Command::new(program);
     cmd.current_dir(root);
+    // `cargo run` gave this process the xtask package's CARGO_MANIFEST_DIR, CARGO_PKG_* and
+    // friends. Build scripts (ring, cc) track some of them, so passing them on would make every
+    // inner build look dirty and recompile half the dependency tree.
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        let set_by_cargo_run = key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_MANIFEST_")
+            || matches!(key, "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE");
+        if set_by_cargo_run {
+            cmd.env_remove(key);
+        }
+    }
     cmd
 }
 

@@ -91,6 +91,14 @@ impl Db {
         Ok(())
     }
 
+    /// A LISTEN connection on `channel` (workers are woken by NOTIFY instead of polling hard).
+    pub async fn listen(&self, channel: &str) -> Result<sqlx::postgres::PgListener> {
+        let pool = self.conn.get_postgres_connection_pool();
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+        listener.listen(channel).await?;
+        Ok(listener)
+    }
+
     pub async fn close(self) {
         let _ = self.conn.close().await;
     }

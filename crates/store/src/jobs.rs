@@ -91,3 +91,14 @@ pub async fn fail(
     .await?;
     Ok(())
 }
+
+/// Kind of the job that sends one email.
+pub const KIND_EMAIL: &str = "email.send";
+
+/// Payload of an [`KIND_EMAIL`] job.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct EmailPayload {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}

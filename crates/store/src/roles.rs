@@ -21,16 +21,20 @@ pub struct Role {
 
 const COLUMNS: &str = "tenant_id, id, key, name, description, builtin, grants, created_at, updated_at";
 
+/// Stored grants, parsed. A grant that no longer parses is dropped (deny by default).
+pub fn parse_grants(v: &serde_json::Value) -> Vec<Grant> {
+    match v {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .filter_map(|g| serde_json::from_value(g.clone()).ok())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 impl Role {
-    /// The grants, parsed. A stored grant that no longer parses is dropped (deny by default).
     pub fn grant_list(&self) -> Vec<Grant> {
-        match &self.grants {
-            serde_json::Value::Array(items) => items
-                .iter()
-                .filter_map(|g| serde_json::from_value(g.clone()).ok())
-                .collect(),
-            _ => Vec::new(),
-        }
+        parse_grants(&self.grants)
     }
 
     pub fn effective_grants(&self) -> Grants {

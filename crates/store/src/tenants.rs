@@ -107,3 +107,11 @@ impl Tenant {
         .await?)
     }
 }
+
+/// Remove a tenant that was just created and holds nothing (provisioning failed half way).
+/// Tenant rows cascade to tenant-owned tables, which must be empty here.
+pub async fn delete_empty(db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
+    db.execute_raw(stmt("DELETE FROM tenants WHERE id = $1", [id.into()]))
+        .await?;
+    Ok(())
+}

@@ -176,3 +176,23 @@ impl ResetToken {
         .await?)
     }
 }
+
+impl RefreshToken {
+    /// Sign a user out of every session but `keep` (the one changing its password).
+    pub async fn revoke_user_except(
+        db: &impl ConnectionTrait,
+        tenant: Uuid,
+        user: Uuid,
+        keep: Option<Uuid>,
+    ) -> Result<u64> {
+        let res = db
+            .execute_raw(stmt(
+                "UPDATE refresh_tokens SET revoked_at = now() WHERE tenant_id = $1 \
+                 AND user_id = $2 AND revoked_at IS NULL \
+                 AND ($3::uuid IS NULL OR family_id <> $3)",
+                [tenant.into(), user.into(), keep.into()],
+            ))
+            .await?;
+        Ok(res.rows_affected())
+    }
+}

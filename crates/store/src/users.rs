@@ -273,3 +273,49 @@ impl User {
         Ok(row.try_get("", "n")?)
     }
 }
+
+/// What a request needs to know about its caller, in one query: the user, their role's
+/// grants and their tenant's state.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct AuthUser {
+    pub tenant_id: Uuid,
+    pub tenant_slug: String,
+    pub tenant_name: String,
+    pub tenant_status: String,
+    pub id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub role_id: Uuid,
+    pub role_key: String,
+    pub role_name: String,
+    pub grants: serde_json::Value,
+    pub team_id: Option<Uuid>,
+    pub locale: String,
+    pub theme: String,
+    pub active: bool,
+    pub must_change_password: bool,
+    pub password_changed_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+impl AuthUser {
+    pub async fn load(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<Option<AuthUser>> {
+        Ok(AuthUser::find_by_statement(stmt(
+            "SELECT u.tenant_id, t.slug AS tenant_slug, t.name AS tenant_name, \
+             t.status AS tenant_status, u.id, u.email, u.full_name, u.role_id, r.key AS role_key, \
+             r.name AS role_name, r.grants, u.team_id, u.locale, u.theme, u.active, \
+             u.must_change_password, u.password_changed_at, u.last_login_at \
+             FROM users u \
+             JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role_id \
+             JOIN tenants t ON t.id = u.tenant_id \
+             WHERE u.tenant_id = $1 AND u.id = $2",
+            [tenant.into(), id.into()],
+        ))
+        .one(db)
+        .await?)
+    }
+
+    pub fn grant_list(&self) -> Vec<relais_domain::Grant> {
+        crate::roles::parse_grants(&self.grants)
+    }
+}

@@ -1,0 +1,43 @@
+use secrecy::SecretString;
+use std::time::Duration;
+
+/// What the API needs to know. Built by the server from the environment and validated there.
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    /// HMAC key for access tokens (HS256), at least 32 bytes.
+    pub jwt_secret: SecretString,
+    pub jwt_issuer: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub reset_ttl: Duration,
+    /// Failed logins before an account locks, and for how long.
+    pub lockout_threshold: i32,
+    pub lockout_duration: Duration,
+    /// Login (and password-reset request) attempts allowed per client IP and minute.
+    pub login_rate_per_minute: u32,
+    /// Largest JSON body accepted, in bytes.
+    pub max_json_bytes: usize,
+    /// Where the web app is reachable, for links in emails.
+    pub public_url: String,
+    /// Concurrent password hashes; each takes ~19 MiB and one core for tens of milliseconds.
+    pub hash_concurrency: usize,
+}
+
+impl ApiConfig {
+    /// Sensible defaults around a secret; the server overrides from the environment.
+    pub fn new(jwt_secret: SecretString) -> Self {
+        Self {
+            jwt_secret,
+            jwt_issuer: "relais".into(),
+            access_ttl: Duration::from_secs(15 * 60),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            reset_ttl: Duration::from_secs(24 * 3600),
+            lockout_threshold: 5,
+            lockout_duration: Duration::from_secs(15 * 60),
+            login_rate_per_minute: 5,
+            max_json_bytes: 1024 * 1024,
+            public_url: "http://127.0.0.1:8080".into(),
+            hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}

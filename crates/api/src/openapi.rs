@@ -1,0 +1,83 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations. `relais openapi`
+//! writes it to `openapi/openapi.json`; a test fails when the committed file drifts.
+
+use crate::routes::{admin, api_keys, auth, health, me, roles, teams, users};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Relais API",
+        description = "Multi-tenant CRM for firms that distribute financial products.\n\n\
+            Sign in with `POST /api/v1/auth/login`, then send `Authorization: Bearer <access_token>` \
+            (or an API key `rk_…`). Errors are RFC 9457 `application/problem+json` documents with a \
+            stable `code` and per-field `errors`. Updates need `If-Match` with the ETag of the last \
+            read (412 when stale, 428 when missing). Lists take `limit` (≤ 200) and `cursor` and \
+            answer `{items, next_cursor}`.",
+        license(name = "AGPL-3.0-or-later"),
+    ),
+    paths(
+        auth::login, auth::refresh, auth::logout, auth::forgot_password, auth::reset_password,
+        auth::change_password,
+        me::get_me, me::update_me,
+        users::list_users, users::create_user, users::get_user, users::update_user,
+        users::deactivate_user, users::reset_user_password,
+        roles::list_roles, roles::create_role, roles::get_role, roles::update_role, roles::delete_role,
+        teams::list_teams, teams::create_team, teams::get_team, teams::update_team, teams::delete_team,
+        api_keys::list_api_keys, api_keys::create_api_key, api_keys::get_api_key,
+        api_keys::revoke_api_key,
+        admin::operator_login, admin::list_tenants, admin::create_tenant, admin::get_tenant,
+        admin::update_tenant,
+        health::healthz, health::readyz,
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "auth", description = "Sign-in, tokens and passwords"),
+        (name = "me", description = "The signed-in user"),
+        (name = "users", description = "User administration"),
+        (name = "roles", description = "Roles and their grants"),
+        (name = "teams", description = "Teams"),
+        (name = "api-keys", description = "API keys for integrators"),
+        (name = "admin", description = "Platform operators: tenants"),
+        (name = "operations", description = "Health checks"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT or rk_ API key")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "operator",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("operator JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document as pretty JSON with a trailing newline (the committed form).
+pub fn document_json() -> String {
+    let mut s = ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises");
+    s.push('\n');
+    s
+}
