@@ -11,7 +11,9 @@ use crate::{
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use chrono::Utc;
 use futures_util::future::LocalBoxFuture;
-use relais_domain::{Action, Grants, RecordOwner, Resource, Scope, Subject, TeamId, TenantId, UserId};
+use relais_domain::{
+    Action, Grants, RecordOwner, Resource, Scope, Subject, TeamId, TenantId, UserId,
+};
 use relais_store::{api_keys::ApiKey, operators::Operator, roles::Role, users::AuthUser};
 use uuid::Uuid;
 
@@ -19,8 +21,12 @@ use uuid::Uuid;
 #[derive(Clone, Debug)]
 pub enum Credential {
     /// An access token from a login; `session` is its refresh-token family.
-    Session { session: Option<Uuid> },
-    ApiKey { id: Uuid },
+    Session {
+        session: Option<Uuid>,
+    },
+    ApiKey {
+        id: Uuid,
+    },
 }
 
 /// The authenticated caller of a tenant route.
@@ -156,7 +162,13 @@ async fn authenticate(req: HttpRequest) -> ApiResult<Principal> {
     if claims.iat < user.password_changed_at.timestamp() {
         return Err(invalid_token());
     }
-    principal(user, Credential::Session { session: claims.sid }, None)
+    principal(
+        user,
+        Credential::Session {
+            session: claims.sid,
+        },
+        None,
+    )
 }
 
 async fn authenticate_api_key(state: &AppState, token: &str) -> ApiResult<Principal> {
@@ -186,10 +198,18 @@ async fn authenticate_api_key(state: &AppState, token: &str) -> ApiResult<Princi
     let mut user = user;
     // Keys never have to change a password; they act with their own role's grants.
     user.must_change_password = false;
-    principal(user, Credential::ApiKey { id: key.id }, Some(role.effective_grants()))
+    principal(
+        user,
+        Credential::ApiKey { id: key.id },
+        Some(role.effective_grants()),
+    )
 }
 
-fn principal(user: AuthUser, credential: Credential, grants: Option<Grants>) -> ApiResult<Principal> {
+fn principal(
+    user: AuthUser,
+    credential: Credential,
+    grants: Option<Grants>,
+) -> ApiResult<Principal> {
     if !user.active {
         return Err(invalid_token());
     }

@@ -1,9 +1,15 @@
 //! Store rows to wire types.
 
-use relais_store::{api_keys::ApiKey, roles::Role, teams::Team, tenants::Tenant, users::{AuthUser, User}};
+use relais_store::{
+    api_keys::ApiKey,
+    roles::Role,
+    teams::Team,
+    tenants::Tenant,
+    users::{AuthUser, User},
+};
 use relais_types::{
-    ApiKeyOut, Locale, MeOut, RoleOut, RoleRef, TeamOut, TenantOut, TenantRef, TenantStatus,
-    Theme, UserOut,
+    ApiKeyOut, Locale, MeOut, RoleOut, RoleRef, TeamOut, TenantOut, TenantRef, TenantStatus, Theme,
+    UserOut,
 };
 
 pub fn user_out(u: User) -> UserOut {

@@ -106,7 +106,8 @@ pub struct ApiKeyParts<'a> {
 pub fn parse_api_key(key: &str) -> Option<ApiKeyParts<'_>> {
     let rest = key.strip_prefix("rk_")?;
     let (prefix, secret) = rest.split_once('_')?;
-    let ok = prefix.len() == 12 && prefix.chars().all(|c| c.is_ascii_hexdigit()) && secret.len() >= 32;
+    let ok =
+        prefix.len() == 12 && prefix.chars().all(|c| c.is_ascii_hexdigit()) && secret.len() >= 32;
     ok.then_some(ApiKeyParts { prefix, secret })
 }
 
@@ -124,7 +125,9 @@ mod tests {
     use secrecy::SecretString;
 
     fn cfg() -> ApiConfig {
-        ApiConfig::new(SecretString::from("0123456789abcdef0123456789abcdef".to_owned()))
+        ApiConfig::new(SecretString::from(
+            "0123456789abcdef0123456789abcdef".to_owned(),
+        ))
     }
 
     #[test]
@@ -132,10 +135,16 @@ mod tests {
         let c = cfg();
         let t = issue_jwt(&c, AUD_TENANT, Uuid::now_v7(), Some(Uuid::now_v7()), None).unwrap();
         assert!(verify_jwt(&c, AUD_TENANT, &t).is_some());
-        assert!(verify_jwt(&c, AUD_OPERATOR, &t).is_none(), "audience is checked");
+        assert!(
+            verify_jwt(&c, AUD_OPERATOR, &t).is_none(),
+            "audience is checked"
+        );
         let mut other = cfg();
         other.jwt_secret = SecretString::from("another-secret-another-secret-000".to_owned());
-        assert!(verify_jwt(&other, AUD_TENANT, &t).is_none(), "signature is checked");
+        assert!(
+            verify_jwt(&other, AUD_TENANT, &t).is_none(),
+            "signature is checked"
+        );
     }
 
     #[test]

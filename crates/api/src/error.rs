@@ -83,7 +83,12 @@ impl ApiError {
                     n => format!("{n} fields are invalid"),
                 }),
             ),
-            BadRequest(code, d) => (StatusCode::BAD_REQUEST, code, "Bad request", Some(d.clone())),
+            BadRequest(code, d) => (
+                StatusCode::BAD_REQUEST,
+                code,
+                "Bad request",
+                Some(d.clone()),
+            ),
             Unauthorized(code, d) => (
                 StatusCode::UNAUTHORIZED,
                 code,
@@ -195,13 +200,11 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::Conflict(c) => constraint_error(&c),
             StoreError::ForeignKey(c) => constraint_error(&c),
-            StoreError::Check(c) => {
-                ApiError::Validation(vec![FieldError {
-                    field: c.clone(),
-                    code: "invalid".into(),
-                    message: format!("violates {c}"),
-                }])
-            }
+            StoreError::Check(c) => ApiError::Validation(vec![FieldError {
+                field: c.clone(),
+                code: "invalid".into(),
+                message: format!("violates {c}"),
+            }]),
             other => ApiError::Internal(other.to_string()),
         }
     }

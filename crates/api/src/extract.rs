@@ -2,9 +2,7 @@
 //! and the handlers for path and query errors.
 
 use crate::error::ApiError;
-use actix_web::{
-    FromRequest, HttpRequest, dev::Payload, error::PayloadError, http::header, web,
-};
+use actix_web::{FromRequest, HttpRequest, dev::Payload, error::PayloadError, http::header, web};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
@@ -106,7 +104,10 @@ pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix
     ApiError::BadRequest("invalid_id", format!("malformed path parameter: {err}")).into()
 }
 
-pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
     ApiError::BadRequest("invalid_query", format!("invalid query string: {err}")).into()
 }
 
@@ -137,7 +138,9 @@ mod tests {
             ("password".into(), "required".into())
         );
         assert_eq!(
-            field_code(parse_json(br#"{"email": "a@b.fr", "password": "x", "pwd": 1}"#)),
+            field_code(parse_json(
+                br#"{"email": "a@b.fr", "password": "x", "pwd": 1}"#
+            )),
             ("pwd".into(), "unknown_field".into())
         );
         assert!(parse_json::<LoginIn>(br#"{"email": "a@b.fr", "password": "x"}"#).is_ok());

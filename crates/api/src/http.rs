@@ -96,7 +96,9 @@ pub fn paginate<R, T>(
 ) -> relais_types::Page<T> {
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = more.then(|| rows.last().map(|r| encode_cursor(id_of(r)))).flatten();
+    let next_cursor = more
+        .then(|| rows.last().map(|r| encode_cursor(id_of(r))))
+        .flatten();
     relais_types::Page {
         items: rows.into_iter().map(out).collect(),
         next_cursor,

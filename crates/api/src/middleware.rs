@@ -7,7 +7,10 @@ use actix_web::{
     Error, HttpResponse,
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
-    http::{StatusCode, header::{self, HeaderName, HeaderValue}},
+    http::{
+        StatusCode,
+        header::{self, HeaderName, HeaderValue},
+    },
     middleware::Next,
 };
 use futures_util::FutureExt;
@@ -20,7 +23,8 @@ fn sane_request_id(v: &HeaderValue) -> Option<String> {
     let s = v.to_str().ok()?;
     (!s.is_empty()
         && s.len() <= 128
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)))
     .then(|| s.to_owned())
 }
 
@@ -44,9 +48,9 @@ pub async fn request_context(
                 Ok(Err(err)) => Err(problem_response(err.error_response())),
                 Err(_) => {
                     tracing::error!(path = %path, "handler panicked");
-                    Err(actix_web::ResponseError::error_response(&ApiError::Internal(
-                        "panic".into(),
-                    )))
+                    Err(actix_web::ResponseError::error_response(
+                        &ApiError::Internal("panic".into()),
+                    ))
                 }
             }
         })

@@ -98,7 +98,10 @@ fn verify_blocking(password: &str, phc: &str) -> Result<Verified, ApiError> {
         tracing::error!("stored password hash is not a valid PHC string");
         return Ok(Verified::No);
     };
-    if argon2().verify_password(password.as_bytes(), &parsed).is_err() {
+    if argon2()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_err()
+    {
         return Ok(Verified::No);
     }
     if needs_rehash(&parsed) {
@@ -142,7 +145,10 @@ mod tests {
             Params::new(8 * 1024, 1, 1, None).unwrap(),
         );
         let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        let old = weak.hash_password(b"correct horse battery", &salt).unwrap().to_string();
+        let old = weak
+            .hash_password(b"correct horse battery", &salt)
+            .unwrap()
+            .to_string();
         match h.verify("correct horse battery", Some(&old)).await.unwrap() {
             Verified::YesRehash(new) => assert!(new.contains("m=19456,t=2,p=1")),
             other => panic!("expected a rehash, got {other:?}"),

@@ -32,9 +32,16 @@ pub async fn create_tenant(
         "admin_full_name",
         PersonName::parse(input.admin_full_name.as_deref().unwrap_or("Administrateur")),
     );
-    let tz = input.time_zone.clone().unwrap_or_else(|| "Europe/Paris".into());
+    let tz = input
+        .time_zone
+        .clone()
+        .unwrap_or_else(|| "Europe/Paris".into());
     if tz.is_empty() || tz.len() > 64 {
-        v.push("time_zone", "invalid", "an IANA time zone such as Europe/Paris");
+        v.push(
+            "time_zone",
+            "invalid",
+            "an IANA time zone such as Europe/Paris",
+        );
     }
     v.finish()?;
     let (slug, name, email, password, full_name) = (

@@ -356,7 +356,12 @@ mod tests {
         let me = subject(None);
         for role in BuiltinRole::ALL {
             let grants = Grants::new(role.grants());
-            for r in [Resource::Users, Resource::Roles, Resource::Teams, Resource::ApiKeys] {
+            for r in [
+                Resource::Users,
+                Resource::Roles,
+                Resource::Teams,
+                Resource::ApiKeys,
+            ] {
                 assert_eq!(
                     grants.authorize(&me, r, Action::Create, None),
                     role == BuiltinRole::Admin,
@@ -403,7 +408,10 @@ mod tests {
     fn codes_round_trip() {
         for &r in Resource::ALL {
             assert_eq!(Resource::from_code(r.code()), Some(r));
-            assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.code()));
+            assert_eq!(
+                serde_json::to_string(&r).unwrap(),
+                format!("\"{}\"", r.code())
+            );
         }
         for &a in Action::ALL {
             assert_eq!(Action::from_code(a.code()), Some(a));

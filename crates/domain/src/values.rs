@@ -204,20 +204,13 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(
-            EmailAddress::parse("  Jean.Dupont@Example.FR ").unwrap().as_str(),
+            EmailAddress::parse("  Jean.Dupont@Example.FR ")
+                .unwrap()
+                .as_str(),
             "jean.dupont@example.fr"
         );
         for bad in [
-            "",
-            "a",
-            "a@",
-            "@b.fr",
-            "a@b",
-            "a@@b.fr",
-            "a b@c.fr",
-            "a@b..fr",
-            "a@.b.fr",
-            "a@b.fr.",
+            "", "a", "a@", "@b.fr", "a@b", "a@@b.fr", "a b@c.fr", "a@b..fr", "a@.b.fr", "a@b.fr.",
         ] {
             let err = EmailAddress::parse(bad).unwrap_err();
             assert_eq!(err.code, "invalid_email", "{bad:?}");
@@ -247,9 +240,15 @@ mod tests {
 
     #[test]
     fn names_and_slugs() {
-        assert_eq!(PersonName::parse("  Équipe Paris ").unwrap().as_str(), "Équipe Paris");
+        assert_eq!(
+            PersonName::parse("  Équipe Paris ").unwrap().as_str(),
+            "Équipe Paris"
+        );
         assert_eq!(PersonName::parse("  ").unwrap_err().code, "required");
-        assert_eq!(PersonName::parse("a\u{0}b").unwrap_err().code, "invalid_characters");
+        assert_eq!(
+            PersonName::parse("a\u{0}b").unwrap_err().code,
+            "invalid_characters"
+        );
         assert!(Slug::parse("acme-2").is_ok());
         for bad in ["A", "-acme", "acme corp", "x", "acmé"] {
             assert!(Slug::parse(bad).is_err(), "{bad}");

@@ -93,7 +93,9 @@ impl Config {
             database_admin_url,
             db_max_connections: parse("RELAIS_DB_MAX_CONNECTIONS", 20)?,
             bind,
-            data_dir: PathBuf::from(var("RELAIS_DATA_DIR").unwrap_or_else(|| "./.data/files".into())),
+            data_dir: PathBuf::from(
+                var("RELAIS_DATA_DIR").unwrap_or_else(|| "./.data/files".into()),
+            ),
             migrate_on_start: parse_bool("RELAIS_MIGRATE_ON_START", true)?,
             smtp_url: var("SMTP_URL").map(SecretString::from),
             mail_from: var("RELAIS_MAIL_FROM")

@@ -4,7 +4,12 @@
 
 pub mod config;
 
-use actix_web::{App, HttpServer, dev::ServerHandle, middleware::{Compress, from_fn}, web};
+use actix_web::{
+    App, HttpServer,
+    dev::ServerHandle,
+    middleware::{Compress, from_fn},
+    web,
+};
 use anyhow::Context;
 use relais_api::AppState;
 use relais_store::{Db, DbConfig};
@@ -29,7 +34,10 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
 
 /// Apply migrations with the admin URL (or the app URL when no admin URL is configured) and
 /// grant the application role its rights.
-pub async fn migrate(cfg_db: &secrecy::SecretString, admin: Option<&secrecy::SecretString>) -> anyhow::Result<()> {
+pub async fn migrate(
+    cfg_db: &secrecy::SecretString,
+    admin: Option<&secrecy::SecretString>,
+) -> anyhow::Result<()> {
     let app_url = cfg_db.expose_secret();
     let admin_url = admin.map_or(app_url, |a| a.expose_secret());
     let app_role = relais_store::migrate::role_of_url(app_url);
@@ -75,7 +83,12 @@ pub async fn start(cfg: &Config, listener: TcpListener) -> anyhow::Result<Runnin
             poll_interval: Duration::from_millis(500),
             ..Default::default()
         };
-        Some(tokio::spawn(relais_jobs::run(db.clone(), mailer, wcfg, shutdown_rx.clone())))
+        Some(tokio::spawn(relais_jobs::run(
+            db.clone(),
+            mailer,
+            wcfg,
+            shutdown_rx.clone(),
+        )))
     } else {
         None
     };

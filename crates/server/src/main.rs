@@ -113,7 +113,10 @@ enum UserCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     relais_server::init_tracing();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -190,7 +193,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
             .map_err(|e| api_err(e.into()))?;
             tx.commit().await?;
-            println!("user {} ({}) with role {} in {}", user.email, user.id, r.key, t.slug);
+            println!(
+                "user {} ({}) with role {} in {}",
+                user.email, user.id, r.key, t.slug
+            );
             Ok(())
         }
         Command::Openapi { check, output } => openapi(check, &output),
@@ -305,13 +311,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -322,4 +329,3 @@ async fn shutdown_signal() {
         let _ = ctrl_c.await;
     }
 }
-

@@ -37,7 +37,11 @@ impl ApiKey {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|e| e > now)
     }
 
-    pub async fn insert(db: &impl ConnectionTrait, tenant: Uuid, k: &NewApiKey<'_>) -> Result<ApiKey> {
+    pub async fn insert(
+        db: &impl ConnectionTrait,
+        tenant: Uuid,
+        k: &NewApiKey<'_>,
+    ) -> Result<ApiKey> {
         let sql = format!(
             "INSERT INTO api_keys (tenant_id, id, name, prefix, secret_hash, role_id, created_by, \
              expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
@@ -62,9 +66,11 @@ impl ApiKey {
 
     pub async fn find(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<Option<ApiKey>> {
         let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE tenant_id = $1 AND id = $2");
-        Ok(ApiKey::find_by_statement(stmt(&sql, [tenant.into(), id.into()]))
-            .one(db)
-            .await?)
+        Ok(
+            ApiKey::find_by_statement(stmt(&sql, [tenant.into(), id.into()]))
+                .one(db)
+                .await?,
+        )
     }
 
     pub async fn find_by_prefix(
@@ -73,9 +79,11 @@ impl ApiKey {
         prefix: &str,
     ) -> Result<Option<ApiKey>> {
         let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE tenant_id = $1 AND prefix = $2");
-        Ok(ApiKey::find_by_statement(stmt(&sql, [tenant.into(), prefix.into()]))
-            .one(db)
-            .await?)
+        Ok(
+            ApiKey::find_by_statement(stmt(&sql, [tenant.into(), prefix.into()]))
+                .one(db)
+                .await?,
+        )
     }
 
     /// The tenant holding a key prefix (SECURITY DEFINER look-up).

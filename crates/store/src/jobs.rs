@@ -28,7 +28,12 @@ pub async fn enqueue(
     let id = Uuid::now_v7();
     db.execute_raw(stmt(
         "INSERT INTO jobs (tenant_id, id, kind, payload) VALUES ($1, $2, $3, $4)",
-        [tenant.into(), id.into(), kind.into(), payload.clone().into()],
+        [
+            tenant.into(),
+            id.into(),
+            kind.into(),
+            payload.clone().into(),
+        ],
     ))
     .await?;
     db.execute_raw(stmt("SELECT pg_notify('relais_jobs', $1)", [kind.into()]))

@@ -9,6 +9,7 @@
 //! Errors use thiserror; unique and foreign-key violations are reported by constraint name.
 #![forbid(unsafe_code)]
 
+pub mod api_keys;
 mod db;
 mod error;
 pub mod jobs;
@@ -19,9 +20,8 @@ pub mod teams;
 pub mod tenants;
 pub mod tokens;
 pub mod users;
-pub mod api_keys;
 
-pub use db::{Db, DbConfig, TenantTx, PlatformTx};
+pub use db::{Db, DbConfig, PlatformTx, TenantTx};
 pub use error::StoreError;
 pub use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 

@@ -17,10 +17,11 @@ pub fn latest_version() -> i64 {
 /// through a role that bypasses row-level security anyway.
 pub async fn run(admin_url: &str, app_role: Option<&str>) -> Result<()> {
     let mut conn = PgConnection::connect(admin_url).await?;
-    let (bypass,): (bool,) =
-        sqlx::query_as("SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = current_user")
-            .fetch_one(&mut conn)
-            .await?;
+    let (bypass,): (bool,) = sqlx::query_as(
+        "SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = current_user",
+    )
+    .fetch_one(&mut conn)
+    .await?;
     if !bypass {
         return Err(StoreError::Migrate(
             "the migration role (DATABASE_ADMIN_URL) needs BYPASSRLS: it owns the SECURITY \
@@ -103,10 +104,7 @@ mod tests {
             role_of_url("postgres://relais_app:pw@127.0.0.1:5432/relais").as_deref(),
             Some("relais_app")
         );
-        assert_eq!(
-            role_of_url("postgres://a%40b@h/db").as_deref(),
-            Some("a@b")
-        );
+        assert_eq!(role_of_url("postgres://a%40b@h/db").as_deref(), Some("a@b"));
         assert_eq!(role_of_url("postgres://h/db"), None);
     }
 

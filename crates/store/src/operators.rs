@@ -73,7 +73,11 @@ impl Operator {
         let values: Vec<sea_orm::Value> = if success {
             vec![id.into()]
         } else {
-            vec![id.into(), max_failures.into(), (lock_for_secs as f64).into()]
+            vec![
+                id.into(),
+                max_failures.into(),
+                (lock_for_secs as f64).into(),
+            ]
         };
         db.execute_raw(stmt(sql, values)).await?;
         Ok(())

@@ -19,7 +19,8 @@ pub struct Role {
     pub updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "tenant_id, id, key, name, description, builtin, grants, created_at, updated_at";
+const COLUMNS: &str =
+    "tenant_id, id, key, name, description, builtin, grants, created_at, updated_at";
 
 /// Stored grants, parsed. A grant that no longer parses is dropped (deny by default).
 pub fn parse_grants(v: &serde_json::Value) -> Vec<Grant> {
@@ -83,9 +84,11 @@ impl Role {
 
     pub async fn find(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<Option<Role>> {
         let sql = format!("SELECT {COLUMNS} FROM roles WHERE tenant_id = $1 AND id = $2");
-        Ok(Role::find_by_statement(stmt(&sql, [tenant.into(), id.into()]))
-            .one(db)
-            .await?)
+        Ok(
+            Role::find_by_statement(stmt(&sql, [tenant.into(), id.into()]))
+                .one(db)
+                .await?,
+        )
     }
 
     pub async fn find_by_key(
@@ -94,15 +97,16 @@ impl Role {
         key: &str,
     ) -> Result<Option<Role>> {
         let sql = format!("SELECT {COLUMNS} FROM roles WHERE tenant_id = $1 AND key = $2");
-        Ok(Role::find_by_statement(stmt(&sql, [tenant.into(), key.into()]))
-            .one(db)
-            .await?)
+        Ok(
+            Role::find_by_statement(stmt(&sql, [tenant.into(), key.into()]))
+                .one(db)
+                .await?,
+        )
     }
 
     pub async fn list(db: &impl ConnectionTrait, tenant: Uuid) -> Result<Vec<Role>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM roles WHERE tenant_id = $1 ORDER BY builtin DESC, id"
-        );
+        let sql =
+            format!("SELECT {COLUMNS} FROM roles WHERE tenant_id = $1 ORDER BY builtin DESC, id");
         Ok(Role::find_by_statement(stmt(&sql, [tenant.into()]))
             .all(db)
             .await?)

@@ -38,9 +38,11 @@ impl Team {
 
     pub async fn find(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<Option<Team>> {
         let sql = format!("{SELECT} WHERE t.tenant_id = $1 AND t.id = $2");
-        Ok(Team::find_by_statement(stmt(&sql, [tenant.into(), id.into()]))
-            .one(db)
-            .await?)
+        Ok(
+            Team::find_by_statement(stmt(&sql, [tenant.into(), id.into()]))
+                .one(db)
+                .await?,
+        )
     }
 
     pub async fn list(db: &impl ConnectionTrait, tenant: Uuid) -> Result<Vec<Team>> {

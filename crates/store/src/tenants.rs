@@ -75,9 +75,11 @@ impl Tenant {
         let sql = format!(
             "SELECT {COLUMNS} FROM tenants WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2"
         );
-        Ok(Tenant::find_by_statement(stmt(&sql, [after.into(), (limit as i64).into()]))
-            .all(db)
-            .await?)
+        Ok(
+            Tenant::find_by_statement(stmt(&sql, [after.into(), (limit as i64).into()]))
+                .all(db)
+                .await?,
+        )
     }
 
     pub async fn update(

@@ -16,7 +16,8 @@ pub struct RefreshToken {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-const REFRESH_COLUMNS: &str = "tenant_id, id, user_id, family_id, expires_at, rotated_at, revoked_at";
+const REFRESH_COLUMNS: &str =
+    "tenant_id, id, user_id, family_id, expires_at, rotated_at, revoked_at";
 
 impl RefreshToken {
     pub async fn insert(
@@ -83,7 +84,11 @@ impl RefreshToken {
         Ok(())
     }
 
-    pub async fn revoke_family(db: &impl ConnectionTrait, tenant: Uuid, family: Uuid) -> Result<u64> {
+    pub async fn revoke_family(
+        db: &impl ConnectionTrait,
+        tenant: Uuid,
+        family: Uuid,
+    ) -> Result<u64> {
         let res = db
             .execute_raw(stmt(
                 "UPDATE refresh_tokens SET revoked_at = now() \

@@ -65,7 +65,11 @@ pub struct UserFilter {
 }
 
 impl User {
-    pub async fn insert(db: &impl ConnectionTrait, tenant: Uuid, new: &NewUser<'_>) -> Result<User> {
+    pub async fn insert(
+        db: &impl ConnectionTrait,
+        tenant: Uuid,
+        new: &NewUser<'_>,
+    ) -> Result<User> {
         let sql = format!(
             "INSERT INTO users (tenant_id, id, email, full_name, password_hash, role_id, team_id, \
              locale, must_change_password) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -92,9 +96,11 @@ impl User {
 
     pub async fn find(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<Option<User>> {
         let sql = format!("SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2");
-        Ok(User::find_by_statement(stmt(&sql, [tenant.into(), id.into()]))
-            .one(db)
-            .await?)
+        Ok(
+            User::find_by_statement(stmt(&sql, [tenant.into(), id.into()]))
+                .one(db)
+                .await?,
+        )
     }
 
     pub async fn find_by_email(
@@ -103,9 +109,11 @@ impl User {
         email: &str,
     ) -> Result<Option<User>> {
         let sql = format!("SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND email = $2");
-        Ok(User::find_by_statement(stmt(&sql, [tenant.into(), email.into()]))
-            .one(db)
-            .await?)
+        Ok(
+            User::find_by_statement(stmt(&sql, [tenant.into(), email.into()]))
+                .one(db)
+                .await?,
+        )
     }
 
     /// Keyset page ordered by id.
@@ -299,7 +307,11 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
-    pub async fn load(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<Option<AuthUser>> {
+    pub async fn load(
+        db: &impl ConnectionTrait,
+        tenant: Uuid,
+        id: Uuid,
+    ) -> Result<Option<AuthUser>> {
         Ok(AuthUser::find_by_statement(stmt(
             "SELECT u.tenant_id, t.slug AS tenant_slug, t.name AS tenant_name, \
              t.status AS tenant_status, u.id, u.email, u.full_name, u.role_id, r.key AS role_key, \

@@ -21,7 +21,11 @@ impl TenantStatus {
     }
 
     pub fn from_code(s: &str) -> Self {
-        if s == "suspended" { Self::Suspended } else { Self::Active }
+        if s == "suspended" {
+            Self::Suspended
+        } else {
+            Self::Active
+        }
     }
 }
 

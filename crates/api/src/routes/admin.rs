@@ -2,7 +2,7 @@
 //! nothing here reads business records.
 
 use crate::{
-    AppState, ApiResult,
+    ApiResult, AppState,
     auth::OperatorAuth,
     convert, crypto,
     error::{ApiError, Validator},
@@ -15,17 +15,25 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use relais_domain::{EmailAddress, PersonName};
 use relais_store::{operators::Operator, tenants::Tenant};
-use relais_types::{OperatorLoginIn, OperatorTokenOut, Page, Problem, TenantIn, TenantOut, TenantPatch};
+use relais_types::{
+    OperatorLoginIn, OperatorTokenOut, Page, Problem, TenantIn, TenantOut, TenantPatch,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/auth/login", web::post().to(operator_login))
-        .route("/admin/tenants", web::get().to(list_tenants))
-        .route("/admin/tenants", web::post().to(create_tenant))
-        .route("/admin/tenants/{id}", web::get().to(get_tenant))
-        .route("/admin/tenants/{id}", web::patch().to(update_tenant));
+    cfg.service(web::resource("/admin/auth/login").route(web::post().to(operator_login)));
+    cfg.service(
+        web::resource("/admin/tenants")
+            .route(web::get().to(list_tenants))
+            .route(web::post().to(create_tenant)),
+    );
+    cfg.service(
+        web::resource("/admin/tenants/{id}")
+            .route(web::get().to(get_tenant))
+            .route(web::patch().to(update_tenant)),
+    );
 }
 
 /// Operator sign-in. The token only works on `/api/v1/admin/*`.
@@ -41,17 +49,31 @@ pub async fn operator_login(
     req: HttpRequest,
     body: Json<OperatorLoginIn>,
 ) -> ApiResult<HttpResponse> {
-    state.login_limiter.check("operator-login", client_ip(&req))?;
+    state
+        .login_limiter
+        .check("operator-login", client_ip(&req))?;
     let input = body.0;
-    let bad = || ApiError::Unauthorized("invalid_credentials", "wrong email or password, or the account is temporarily locked".into());
+    let bad = || {
+        ApiError::Unauthorized(
+            "invalid_credentials",
+            "wrong email or password, or the account is temporarily locked".into(),
+        )
+    };
     let Ok(email) = EmailAddress::parse(&input.email) else {
-        return Err(ApiError::field("email", "invalid_email", "not an email address"));
+        return Err(ApiError::field(
+            "email",
+            "invalid_email",
+            "not an email address",
+        ));
     };
     let tx = state.db.platform_tx().await?;
     let op = Operator::find_by_email(&*tx, email.as_str()).await?;
     let verified = state
         .hasher
-        .verify(&input.password, op.as_ref().map(|o| o.password_hash.as_str()))
+        .verify(
+            &input.password,
+            op.as_ref().map(|o| o.password_hash.as_str()),
+        )
         .await?;
     let Some(op) = op else {
         return Err(bad());
@@ -60,7 +82,14 @@ pub async fn operator_login(
     let cfg = &state.cfg;
     if locked || verified == Verified::No {
         if !locked {
-            Operator::record_login(&*tx, op.id, false, cfg.lockout_threshold, cfg.lockout_duration.as_secs() as i64).await?;
+            Operator::record_login(
+                &*tx,
+                op.id,
+                false,
+                cfg.lockout_threshold,
+                cfg.lockout_duration.as_secs() as i64,
+            )
+            .await?;
         }
         tx.commit().await?;
         return Err(bad());
@@ -164,7 +193,10 @@ pub async fn update_tenant(
 ) -> ApiResult<HttpResponse> {
     let input = body.0;
     let mut v = Validator::new();
-    let name = input.name.as_deref().and_then(|n| v.check("name", PersonName::parse(n)));
+    let name = input
+        .name
+        .as_deref()
+        .and_then(|n| v.check("name", PersonName::parse(n)));
     v.finish()?;
     let tx = state.db.platform_tx().await?;
     let t = Tenant::find(&*tx, *id).await?.ok_or(ApiError::NotFound)?;

@@ -1,7 +1,7 @@
 //! API keys for integrators: created by an administrator, shown once, revocable.
 
 use crate::{
-    AppState, ApiResult,
+    ApiResult, AppState,
     auth::Auth,
     convert, crypto,
     error::{ApiError, Validator},
@@ -19,10 +19,16 @@ use relais_types::{ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut, Problem};
 use uuid::Uuid;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api-keys", web::get().to(list_api_keys))
-        .route("/api-keys", web::post().to(create_api_key))
-        .route("/api-keys/{id}", web::get().to(get_api_key))
-        .route("/api-keys/{id}", web::delete().to(revoke_api_key));
+    cfg.service(
+        web::resource("/api-keys")
+            .route(web::get().to(list_api_keys))
+            .route(web::post().to(create_api_key)),
+    );
+    cfg.service(
+        web::resource("/api-keys/{id}")
+            .route(web::get().to(get_api_key))
+            .route(web::delete().to(revoke_api_key)),
+    );
 }
 
 /// List API keys (never their secrets).
@@ -38,7 +44,11 @@ pub async fn list_api_keys(state: web::Data<AppState>, auth: Auth) -> ApiResult<
     let tx = state.db.tenant_tx(p.tenant).await?;
     let keys = ApiKey::list(&*tx, p.tenant_uuid()).await?;
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(keys.into_iter().map(convert::api_key_out).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(
+        keys.into_iter()
+            .map(convert::api_key_out)
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// Create an API key carrying a role's grants. The full key is in this response only.
@@ -59,7 +69,11 @@ pub async fn create_api_key(
     let mut v = Validator::new();
     let name = v.check("name", PersonName::parse(&input.name));
     if input.expires_at.is_some_and(|e| e <= Utc::now()) {
-        v.push("expires_at", "in_the_past", "the expiry must be in the future");
+        v.push(
+            "expires_at",
+            "in_the_past",
+            "the expiry must be in the future",
+        );
     }
     v.finish()?;
     let tenant = p.tenant_uuid();
@@ -114,7 +128,9 @@ pub async fn get_api_key(
     let p = auth.0;
     p.require(Resource::ApiKeys, Action::Read)?;
     let tx = state.db.tenant_tx(p.tenant).await?;
-    let key = ApiKey::find(&*tx, p.tenant_uuid(), *id).await?.ok_or(ApiError::NotFound)?;
+    let key = ApiKey::find(&*tx, p.tenant_uuid(), *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     let etag = http::etag(key.id, key.revoked_at.unwrap_or(key.created_at));
     Ok(http::ok_with_etag(&convert::api_key_out(key), &etag))

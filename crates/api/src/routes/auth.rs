@@ -1,7 +1,7 @@
 //! Sign-in, token refresh and rotation, sign-out, password reset and change.
 
 use crate::{
-    AppState, ApiResult,
+    ApiResult, AppState,
     auth::{AuthAny, Credential},
     convert, crypto,
     error::{ApiError, Validator},
@@ -24,12 +24,12 @@ use relais_types::{
 use uuid::Uuid;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/auth/login", web::post().to(login))
-        .route("/auth/refresh", web::post().to(refresh))
-        .route("/auth/logout", web::post().to(logout))
-        .route("/auth/password/forgot", web::post().to(forgot_password))
-        .route("/auth/password/reset", web::post().to(reset_password))
-        .route("/auth/password/change", web::post().to(change_password));
+    cfg.service(web::resource("/auth/login").route(web::post().to(login)));
+    cfg.service(web::resource("/auth/refresh").route(web::post().to(refresh)));
+    cfg.service(web::resource("/auth/logout").route(web::post().to(logout)));
+    cfg.service(web::resource("/auth/password/forgot").route(web::post().to(forgot_password)));
+    cfg.service(web::resource("/auth/password/reset").route(web::post().to(reset_password)));
+    cfg.service(web::resource("/auth/password/change").route(web::post().to(change_password)));
 }
 
 fn bad_credentials() -> ApiError {
@@ -59,9 +59,17 @@ pub async fn login(
     state.login_limiter.check("login", client_ip(&req))?;
     let input = body.0;
     let Ok(email) = EmailAddress::parse(&input.email) else {
-        return Err(ApiError::field("email", "invalid_email", "not an email address"));
+        return Err(ApiError::field(
+            "email",
+            "invalid_email",
+            "not an email address",
+        ));
     };
-    let tenant_slug = input.tenant.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let tenant_slug = input
+        .tenant
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let ptx = state.db.platform_tx().await?;
     let candidates = User::login_candidates(&*ptx, email.as_str(), tenant_slug).await?;
     ptx.commit().await?;
@@ -119,7 +127,15 @@ async fn issue_tokens(
     let refresh = format!("rt_{}", crypto::random_token(32));
     let expires = Utc::now()
         + chrono::Duration::from_std(state.cfg.refresh_ttl).map_err(ApiError::internal)?;
-    RefreshToken::insert(&**tx, tenant, user_id, family, &crypto::sha256(&refresh), expires).await?;
+    RefreshToken::insert(
+        &**tx,
+        tenant,
+        user_id,
+        family,
+        &crypto::sha256(&refresh),
+        expires,
+    )
+    .await?;
     let access = crypto::issue_jwt(
         &state.cfg,
         crypto::AUD_TENANT,
@@ -231,7 +247,12 @@ pub async fn forgot_password(
     let Ok(email) = EmailAddress::parse(&body.0.email) else {
         return Ok(accepted);
     };
-    let slug = body.0.tenant.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let slug = body
+        .0
+        .tenant
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let ptx = state.db.platform_tx().await?;
     let candidates = User::login_candidates(&*ptx, email.as_str(), slug).await?;
     ptx.commit().await?;
@@ -280,7 +301,10 @@ fn reset_email(user: &AuthUser, link: &str, token: &str) -> EmailPayload {
         )
     } else {
         (
-            format!("Réinitialisation de votre mot de passe Relais ({})", user.tenant_name),
+            format!(
+                "Réinitialisation de votre mot de passe Relais ({})",
+                user.tenant_name
+            ),
             format!(
                 "Bonjour {name},\n\nUne demande de réinitialisation du mot de passe de votre \
                  compte Relais chez {firm} a été faite.\n\nOuvrez ce lien dans les 24 heures \
@@ -323,7 +347,9 @@ pub async fn reset_password(
     };
     let hash = crypto::sha256(input.token.trim());
     let ptx = state.db.platform_tx().await?;
-    let tenant = ResetToken::tenant_of(&*ptx, &hash).await?.ok_or_else(invalid)?;
+    let tenant = ResetToken::tenant_of(&*ptx, &hash)
+        .await?
+        .ok_or_else(invalid)?;
     ptx.commit().await?;
     let new_hash = state.hasher.hash(password.expose()).await?;
     let tx = state.db.tenant_tx(TenantId(tenant)).await?;
@@ -362,17 +388,27 @@ pub async fn change_password(
     let mut v = Validator::new();
     let new = v.check("new_password", Password::parse(&input.new_password));
     if input.new_password == input.current_password {
-        v.push("new_password", "unchanged", "choose a password different from the current one");
+        v.push(
+            "new_password",
+            "unchanged",
+            "choose a password different from the current one",
+        );
     }
     let tenant = p.tenant_uuid();
     let tx = state.db.tenant_tx(p.tenant).await?;
-    let user = User::find(&*tx, tenant, p.user_id()).await?.ok_or(ApiError::NotFound)?;
+    let user = User::find(&*tx, tenant, p.user_id())
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let verified = state
         .hasher
         .verify(&input.current_password, Some(&user.password_hash))
         .await?;
     if verified == Verified::No {
-        v.push("current_password", "incorrect", "the current password is wrong");
+        v.push(
+            "current_password",
+            "incorrect",
+            "the current password is wrong",
+        );
     }
     v.finish()?;
     let new = new.expect("validated");

@@ -6,8 +6,8 @@ use relais_types::{Health, HealthCheck};
 use std::time::Instant;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+    cfg.service(web::resource("/healthz").route(web::get().to(healthz)));
+    cfg.service(web::resource("/readyz").route(web::get().to(readyz)));
 }
 
 /// Liveness: the process answers.

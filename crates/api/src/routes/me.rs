@@ -1,7 +1,7 @@
 //! The signed-in user's own profile.
 
 use crate::{
-    AppState, ApiResult,
+    ApiResult, AppState,
     auth::AuthAny,
     convert,
     error::{ApiError, Validator},
@@ -13,8 +13,11 @@ use relais_store::users::{AuthUser, User, UserChanges};
 use relais_types::{MeOut, MePatch, Problem};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/me", web::get().to(get_me))
-        .route("/me", web::patch().to(update_me));
+    cfg.service(
+        web::resource("/me")
+            .route(web::get().to(get_me))
+            .route(web::patch().to(update_me)),
+    );
 }
 
 /// Who am I: profile, tenant, role and grants (the web app hides what these do not allow).

@@ -1,7 +1,7 @@
 //! Roles: the four built-in ones (read-only) and custom ones per tenant.
 
 use crate::{
-    AppState, ApiResult,
+    ApiResult, AppState,
     auth::Auth,
     convert,
     error::{ApiError, Validator},
@@ -15,11 +15,17 @@ use relais_types::{Problem, RoleIn, RoleOut, RolePatch};
 use uuid::Uuid;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/roles", web::get().to(list_roles))
-        .route("/roles", web::post().to(create_role))
-        .route("/roles/{id}", web::get().to(get_role))
-        .route("/roles/{id}", web::patch().to(update_role))
-        .route("/roles/{id}", web::delete().to(delete_role));
+    cfg.service(
+        web::resource("/roles")
+            .route(web::get().to(list_roles))
+            .route(web::post().to(create_role)),
+    );
+    cfg.service(
+        web::resource("/roles/{id}")
+            .route(web::get().to(get_role))
+            .route(web::patch().to(update_role))
+            .route(web::delete().to(delete_role)),
+    );
 }
 
 fn not_wider(p: &crate::auth::Principal, grants: &[relais_domain::Grant]) -> ApiResult<()> {
@@ -105,7 +111,9 @@ pub async fn get_role(
     let p = auth.0;
     p.require(Resource::Roles, Action::Read)?;
     let tx = state.db.tenant_tx(p.tenant).await?;
-    let role = Role::find(&*tx, p.tenant_uuid(), *id).await?.ok_or(ApiError::NotFound)?;
+    let role = Role::find(&*tx, p.tenant_uuid(), *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     let etag = http::etag(role.id, role.updated_at);
     Ok(http::ok_with_etag(&convert::role_out(role), &etag))
@@ -144,7 +152,9 @@ pub async fn update_role(
     }
     let tenant = p.tenant_uuid();
     let tx = state.db.tenant_tx(p.tenant).await?;
-    let role = Role::find(&*tx, tenant, *id).await?.ok_or(ApiError::NotFound)?;
+    let role = Role::find(&*tx, tenant, *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     check_if_match(&req, &http::etag(role.id, role.updated_at))?;
     if role.builtin {
         return Err(builtin());
@@ -189,7 +199,9 @@ pub async fn delete_role(
     p.require(Resource::Roles, Action::Delete)?;
     let tenant = p.tenant_uuid();
     let tx = state.db.tenant_tx(p.tenant).await?;
-    let role = Role::find(&*tx, tenant, *id).await?.ok_or(ApiError::NotFound)?;
+    let role = Role::find(&*tx, tenant, *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     http::check_if_match_optional(&req, &http::etag(role.id, role.updated_at))?;
     if role.builtin {
         return Err(builtin());

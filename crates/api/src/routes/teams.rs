@@ -1,7 +1,7 @@
 //! Teams. Members are set on the user (`team_id`).
 
 use crate::{
-    AppState, ApiResult,
+    ApiResult, AppState,
     auth::Auth,
     convert,
     error::{ApiError, Validator},
@@ -15,11 +15,17 @@ use relais_types::{Problem, TeamIn, TeamOut, TeamPatch};
 use uuid::Uuid;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/teams", web::get().to(list_teams))
-        .route("/teams", web::post().to(create_team))
-        .route("/teams/{id}", web::get().to(get_team))
-        .route("/teams/{id}", web::patch().to(update_team))
-        .route("/teams/{id}", web::delete().to(delete_team));
+    cfg.service(
+        web::resource("/teams")
+            .route(web::get().to(list_teams))
+            .route(web::post().to(create_team)),
+    );
+    cfg.service(
+        web::resource("/teams/{id}")
+            .route(web::get().to(get_team))
+            .route(web::patch().to(update_team))
+            .route(web::delete().to(delete_team)),
+    );
 }
 
 fn check_description(v: &mut Validator, d: Option<&str>) {
@@ -64,7 +70,13 @@ pub async fn create_team(
     check_description(&mut v, Some(&input.description));
     v.finish()?;
     let tx = state.db.tenant_tx(p.tenant).await?;
-    let team = Team::insert(&*tx, p.tenant_uuid(), name.unwrap().as_str(), &input.description).await?;
+    let team = Team::insert(
+        &*tx,
+        p.tenant_uuid(),
+        name.unwrap().as_str(),
+        &input.description,
+    )
+    .await?;
     tx.commit().await?;
     let etag = http::etag(team.id, team.updated_at);
     let loc = format!("/api/v1/teams/{}", team.id);
@@ -86,7 +98,9 @@ pub async fn get_team(
     let p = auth.0;
     p.require(Resource::Teams, Action::Read)?;
     let tx = state.db.tenant_tx(p.tenant).await?;
-    let team = Team::find(&*tx, p.tenant_uuid(), *id).await?.ok_or(ApiError::NotFound)?;
+    let team = Team::find(&*tx, p.tenant_uuid(), *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     let etag = http::etag(team.id, team.updated_at);
     Ok(http::ok_with_etag(&convert::team_out(team), &etag))
@@ -122,7 +136,9 @@ pub async fn update_team(
     v.finish()?;
     let tenant = p.tenant_uuid();
     let tx = state.db.tenant_tx(p.tenant).await?;
-    let team = Team::find(&*tx, tenant, *id).await?.ok_or(ApiError::NotFound)?;
+    let team = Team::find(&*tx, tenant, *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     check_if_match(&req, &http::etag(team.id, team.updated_at))?;
     let updated = Team::update(
         &*tx,
@@ -155,7 +171,9 @@ pub async fn delete_team(
     p.require(Resource::Teams, Action::Delete)?;
     let tenant = p.tenant_uuid();
     let tx = state.db.tenant_tx(p.tenant).await?;
-    let team = Team::find(&*tx, tenant, *id).await?.ok_or(ApiError::NotFound)?;
+    let team = Team::find(&*tx, tenant, *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     http::check_if_match_optional(&req, &http::etag(team.id, team.updated_at))?;
     Team::delete(&*tx, tenant, team.id).await?;
     tx.commit().await?;

@@ -1,7 +1,7 @@
 //! Users administration: create, list, read, edit (role, team, active), reset password.
 
 use crate::{
-    AppState, ApiResult,
+    ApiResult, AppState,
     auth::Auth,
     convert,
     error::{ApiError, Validator},
@@ -9,7 +9,9 @@ use crate::{
     http::{self, check_if_match},
 };
 use actix_web::{HttpRequest, HttpResponse, web};
-use relais_domain::{Action, EmailAddress, Password, PersonName, RecordOwner, Resource, Scope, UserId, TeamId};
+use relais_domain::{
+    Action, EmailAddress, Password, PersonName, RecordOwner, Resource, Scope, TeamId, UserId,
+};
 use relais_store::{
     roles::Role,
     tokens::RefreshToken,
@@ -21,12 +23,18 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/users", web::get().to(list_users))
-        .route("/users", web::post().to(create_user))
-        .route("/users/{id}", web::get().to(get_user))
-        .route("/users/{id}", web::patch().to(update_user))
-        .route("/users/{id}", web::delete().to(deactivate_user))
-        .route("/users/{id}/password", web::post().to(reset_user_password));
+    cfg.service(
+        web::resource("/users")
+            .route(web::get().to(list_users))
+            .route(web::post().to(create_user)),
+    );
+    cfg.service(
+        web::resource("/users/{id}")
+            .route(web::get().to(get_user))
+            .route(web::patch().to(update_user))
+            .route(web::delete().to(deactivate_user)),
+    );
+    cfg.service(web::resource("/users/{id}/password").route(web::post().to(reset_user_password)));
 }
 
 fn location(id: Uuid) -> String {
@@ -151,7 +159,11 @@ pub async fn create_user(
     .await?;
     tx.commit().await?;
     let etag = http::etag(user.id, user.updated_at);
-    Ok(http::created(&convert::user_out(user.clone()), &location(user.id), &etag))
+    Ok(http::created(
+        &convert::user_out(user.clone()),
+        &location(user.id),
+        &etag,
+    ))
 }
 
 /// Read a user.
@@ -169,9 +181,13 @@ pub async fn get_user(
     let p = auth.0;
     p.require(Resource::Users, Action::Read)?;
     let tx = state.db.tenant_tx(p.tenant).await?;
-    let user = User::find(&*tx, p.tenant_uuid(), *id).await?.ok_or(ApiError::NotFound)?;
+    let user = User::find(&*tx, p.tenant_uuid(), *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
-    if p.require_record(Resource::Users, Action::Read, &owner(&user)).is_err() {
+    if p.require_record(Resource::Users, Action::Read, &owner(&user))
+        .is_err()
+    {
         return Err(ApiError::NotFound);
     }
     let etag = http::etag(user.id, user.updated_at);
@@ -212,7 +228,9 @@ pub async fn update_user(
     v.finish()?;
     let tenant = p.tenant_uuid();
     let tx = state.db.tenant_tx(p.tenant).await?;
-    let user = User::find(&*tx, tenant, *id).await?.ok_or(ApiError::NotFound)?;
+    let user = User::find(&*tx, tenant, *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     p.require_record(Resource::Users, Action::Update, &owner(&user))
         .map_err(|_| ApiError::NotFound)?;
     check_if_match(&req, &http::etag(user.id, user.updated_at))?;
@@ -284,7 +302,9 @@ pub async fn deactivate_user(
     p.require(Resource::Users, Action::Delete)?;
     let tenant = p.tenant_uuid();
     let tx = state.db.tenant_tx(p.tenant).await?;
-    let user = User::find(&*tx, tenant, *id).await?.ok_or(ApiError::NotFound)?;
+    let user = User::find(&*tx, tenant, *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     p.require_record(Resource::Users, Action::Delete, &owner(&user))
         .map_err(|_| ApiError::NotFound)?;
     http::check_if_match_optional(&req, &http::etag(user.id, user.updated_at))?;
@@ -328,7 +348,9 @@ pub async fn reset_user_password(
     let tenant = p.tenant_uuid();
     let hash = state.hasher.hash(password.expose()).await?;
     let tx = state.db.tenant_tx(p.tenant).await?;
-    let user = User::find(&*tx, tenant, *id).await?.ok_or(ApiError::NotFound)?;
+    let user = User::find(&*tx, tenant, *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     p.require_record(Resource::Users, Action::Update, &owner(&user))
         .map_err(|_| ApiError::NotFound)?;
     User::set_password(&*tx, tenant, user.id, &hash, true).await?;

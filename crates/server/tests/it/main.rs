@@ -1,0 +1,7 @@
+//! Integration tests: the real server over HTTP against a real PostgreSQL. Each test gets its
+//! own database cloned from a migrated template (see `helpers`). Run through `cargo xtask
+//! test`, which starts a throwaway cluster and sets RELAIS_TEST_PG_SUPER_URL.
+
+mod helpers;
+mod smoke;
+mod smtp;
