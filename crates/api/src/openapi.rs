@@ -81,3 +81,42 @@ pub fn document_json() -> String {
     s.push('\n');
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed `openapi/openapi.json` must be what the code generates. Regenerate with
+    /// `cargo run -p relais-server -- openapi`.
+    #[test]
+    fn committed_document_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/openapi.json");
+        let committed = std::fs::read_to_string(path).expect("openapi/openapi.json exists");
+        assert!(
+            committed == document_json(),
+            "openapi/openapi.json is out of date: run `cargo run -p relais-server -- openapi`"
+        );
+    }
+
+    #[test]
+    fn every_operation_has_an_id_and_documents_errors() {
+        let doc: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        let mut ids = std::collections::HashSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap_or_default();
+                assert!(!id.is_empty(), "{method} {path} has no operationId");
+                assert!(ids.insert(id.to_owned()), "duplicate operationId {id}");
+                let responses = op["responses"].as_object().unwrap();
+                let secured = op.get("security").is_some();
+                if secured {
+                    assert!(
+                        responses.keys().any(|k| k.starts_with('4')),
+                        "{method} {path} documents no error response"
+                    );
+                }
+            }
+        }
+    }
+}
