@@ -214,10 +214,7 @@ fn principal(
         return Err(invalid_token());
     }
     if user.tenant_status != "active" {
-        return Err(ApiError::Forbidden(
-            "tenant_suspended",
-            "this firm's account is suspended; contact your administrator".into(),
-        ));
+        return Err(tenant_suspended());
     }
     let grants = grants.unwrap_or_else(|| Grants::new(user.grant_list()));
     Ok(Principal {
@@ -226,6 +223,14 @@ fn principal(
         user,
         credential,
     })
+}
+
+/// 403 for a member of a suspended tenant.
+pub(crate) fn tenant_suspended() -> ApiError {
+    ApiError::Forbidden(
+        "tenant_suspended",
+        "this firm's account is suspended; contact your administrator".into(),
+    )
 }
 
 /// A platform operator (token audience `relais-operator`).

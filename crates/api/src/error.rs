@@ -205,6 +205,14 @@ impl From<StoreError> for ApiError {
                 code: "invalid".into(),
                 message: format!("violates {c}"),
             }]),
+            // Text that PostgreSQL cannot store (U+0000) that reached a query: the client's
+            // input, not a server fault. JSON bodies are checked earlier, with the field.
+            other if matches!(other.sqlstate().as_deref(), Some("22021" | "22P05")) => {
+                ApiError::BadRequest(
+                    "invalid_characters",
+                    "the request contains a character that cannot be stored (NUL)".into(),
+                )
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod idempotency;
 pub mod middleware;
 pub mod openapi;
 pub mod password;
@@ -38,7 +39,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(routes::roles::configure)
                 .configure(routes::teams::configure)
                 .configure(routes::api_keys::configure)
-                .configure(routes::admin::configure),
+                .configure(routes::admin::configure)
+                .configure(routes::organisations::configure),
         )
         .service(
             SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi::ApiDoc::openapi()),

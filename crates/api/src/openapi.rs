@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations. `relais openapi`
 //! writes it to `openapi/openapi.json`; a test fails when the committed file drifts.
 
-use crate::routes::{admin, api_keys, auth, health, me, roles, teams, users};
+use crate::routes::{admin, api_keys, auth, health, me, organisations, roles, teams, users};
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -32,6 +32,11 @@ use utoipa::{
         admin::operator_login, admin::list_tenants, admin::create_tenant, admin::get_tenant,
         admin::update_tenant,
         health::healthz, health::readyz,
+        organisations::list_organisations, organisations::create_organisation,
+        organisations::get_organisation, organisations::update_organisation,
+        organisations::delete_organisation, organisations::duplicate_organisation,
+        organisations::bulk_organisations, organisations::restore_organisation,
+        organisations::purge_organisation, organisations::organisation_history,
     ),
     modifiers(&Security),
     tags(
@@ -42,6 +47,7 @@ use utoipa::{
         (name = "teams", description = "Teams"),
         (name = "api-keys", description = "API keys for integrators"),
         (name = "admin", description = "Platform operators: tenants"),
+        (name = "organisations", description = "Organisations: investors, suppliers, distributors, issuers"),
         (name = "operations", description = "Health checks"),
     )
 )]

@@ -6,7 +6,11 @@
 //! tests next to them.
 #![forbid(unsafe_code)]
 
+#[macro_use]
+mod macros;
+
 pub mod access;
+pub mod crm;
 pub mod ids;
 pub mod values;
 

@@ -110,9 +110,11 @@ pub async fn start(cfg: &Config, listener: TcpListener) -> anyhow::Result<Runnin
 
     let addr = listener.local_addr()?;
     let data = web::Data::new(state);
+    let max_body = cfg.api.max_json_bytes;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(max_body))
             .wrap(Compress::default())
             .wrap(from_fn(relais_api::middleware::request_context))
             .configure(relais_api::configure)

@@ -42,6 +42,23 @@ impl From<DbErr> for StoreError {
     }
 }
 
+impl StoreError {
+    /// The SQLSTATE of a database error, e.g. `22021` for text PostgreSQL cannot store (NUL).
+    pub fn sqlstate(&self) -> Option<String> {
+        match self {
+            StoreError::Db(
+                DbErr::Exec(RuntimeErr::SqlxError(e))
+                | DbErr::Query(RuntimeErr::SqlxError(e))
+                | DbErr::Conn(RuntimeErr::SqlxError(e)),
+            ) => match e.as_ref() {
+                sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         StoreError::Db(DbErr::Conn(RuntimeErr::SqlxError(err.into())))

@@ -12,10 +12,14 @@
 pub mod api_keys;
 mod db;
 mod error;
+pub mod events;
+pub mod idempotency;
 pub mod jobs;
 pub mod migrate;
 pub mod operators;
+pub mod organisations;
 pub mod roles;
+pub mod sql;
 pub mod teams;
 pub mod tenants;
 pub mod tokens;

@@ -65,8 +65,11 @@ impl Operator {
             "UPDATE operators SET failed_logins = 0, locked_until = NULL, last_login_at = now() \
              WHERE id = $1"
         } else {
-            "UPDATE operators SET failed_logins = failed_logins + 1, \
-             locked_until = CASE WHEN failed_logins + 1 >= $2 \
+            // As for users: the first failure after an expired lock starts a new count.
+            "UPDATE operators SET failed_logins = CASE WHEN locked_until < now() THEN 1 \
+                 ELSE failed_logins + 1 END, \
+             locked_until = CASE WHEN (CASE WHEN locked_until < now() THEN 1 \
+                 ELSE failed_logins + 1 END) >= $2 \
                  THEN now() + make_interval(secs => $3) ELSE locked_until END \
              WHERE id = $1"
         };

@@ -62,6 +62,8 @@ pub struct UserFilter {
     pub active: Option<bool>,
     /// Case-insensitive substring of name or email.
     pub q: Option<String>,
+    /// Only this user (lists confined to the caller's own record).
+    pub id: Option<Uuid>,
 }
 
 impl User {
@@ -131,6 +133,7 @@ impl User {
              AND ($4::uuid IS NULL OR role_id = $4) \
              AND ($5::bool IS NULL OR active = $5) \
              AND ($6::text IS NULL OR strpos(lower(full_name || ' ' || email), lower($6)) > 0) \
+             AND ($8::uuid IS NULL OR id = $8) \
              ORDER BY id LIMIT $7"
         );
         Ok(User::find_by_statement(stmt(
@@ -143,6 +146,7 @@ impl User {
                 filter.active.into(),
                 filter.q.clone().into(),
                 (limit as i64).into(),
+                filter.id.into(),
             ],
         ))
         .all(db)
@@ -266,6 +270,18 @@ impl User {
         rows.iter()
             .map(|r| Ok((r.try_get("", "tenant_id")?, r.try_get("", "user_id")?)))
             .collect()
+    }
+
+    /// Serialise, until the end of the transaction, the changes that may remove the tenant's
+    /// last administrator: without it, two administrators demoting each other concurrently
+    /// would each still count the other and both succeed.
+    pub async fn lock_admins(db: &impl ConnectionTrait, tenant: Uuid) -> Result<()> {
+        db.execute_raw(stmt(
+            "SELECT pg_advisory_xact_lock(hashtextextended('relais.admins:' || $1::text, 0))",
+            [tenant.into()],
+        ))
+        .await?;
+        Ok(())
     }
 
     pub async fn count_active_admins(db: &impl ConnectionTrait, tenant: Uuid) -> Result<i64> {

@@ -212,7 +212,7 @@ pub struct ApiKeyIn {
 }
 
 /// `Option<Option<T>>` that tells "absent" (no change) from `null` (clear).
-mod double_option {
+pub(crate) mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<S: Serializer, T: Serialize>(

@@ -8,9 +8,11 @@
 pub mod admin;
 pub mod auth;
 pub mod common;
+pub mod crm;
 pub mod iam;
 
 pub use admin::*;
 pub use auth::*;
 pub use common::*;
+pub use crm::*;
 pub use iam::*;

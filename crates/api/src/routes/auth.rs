@@ -78,6 +78,9 @@ pub async fn login(
         return Err(bad_credentials());
     }
     let cfg = &state.cfg;
+    // Failures are recorded only once no account took the password: signing into one firm
+    // without naming it is not a failed login of the same email's account in another firm.
+    let mut failed = Vec::new();
     for (tenant, user_id) in candidates {
         let tx = state.db.tenant_tx(TenantId(tenant)).await?;
         let Some(user) = User::find(&*tx, tenant, user_id).await? else {
@@ -91,17 +94,8 @@ pub async fn login(
         let ok = !locked && user.active && verified != Verified::No;
         if !ok {
             if !locked {
-                User::record_login(
-                    &*tx,
-                    tenant,
-                    user.id,
-                    false,
-                    cfg.lockout_threshold,
-                    cfg.lockout_duration.as_secs() as i64,
-                )
-                .await?;
+                failed.push((tenant, user.id));
             }
-            tx.commit().await?;
             continue;
         }
         if let Verified::YesRehash(new_hash) = verified {
@@ -112,6 +106,19 @@ pub async fn login(
         tx.commit().await?;
         tracing::info!(tenant = %tenant, user = %user.id, "login");
         return Ok(HttpResponse::Ok().json(out));
+    }
+    for (tenant, user_id) in failed {
+        let tx = state.db.tenant_tx(TenantId(tenant)).await?;
+        User::record_login(
+            &*tx,
+            tenant,
+            user_id,
+            false,
+            cfg.lockout_threshold,
+            cfg.lockout_duration.as_secs() as i64,
+        )
+        .await?;
+        tx.commit().await?;
     }
     Err(bad_credentials())
 }
@@ -197,11 +204,14 @@ pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshIn>) -> ApiRe
             "this refresh token was already used; the session has been signed out".into(),
         ));
     }
-    let user = User::find(&*tx, tenant, token.user_id)
+    let user = AuthUser::load(&*tx, tenant, token.user_id)
         .await?
         .ok_or_else(invalid_refresh)?;
     if !user.active {
         return Err(invalid_refresh());
+    }
+    if user.tenant_status != "active" {
+        return Err(crate::auth::tenant_suspended());
     }
     RefreshToken::mark_rotated(&*tx, tenant, token.id).await?;
     let out = issue_tokens(&state, &tx, user.id, token.family_id).await?;

@@ -3,6 +3,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod health;
 pub mod me;
+pub mod organisations;
 pub mod roles;
 pub mod teams;
 pub mod users;

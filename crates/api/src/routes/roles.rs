@@ -146,6 +146,13 @@ pub async fn update_role(
         .name
         .as_deref()
         .and_then(|n| v.check("name", PersonName::parse(n)));
+    if input
+        .description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 2000)
+    {
+        v.push("description", "too_long", "at most 2000 characters");
+    }
     v.finish()?;
     if let Some(g) = &input.grants {
         not_wider(&p, g)?;

@@ -84,6 +84,7 @@ pub async fn list_users(
         role_id: query.role_id,
         active: query.active,
         q: query.q.clone().filter(|q| !q.trim().is_empty()),
+        id: None,
     };
     let tx = state.db.tenant_tx(p.tenant).await?;
     let rows = match scope {
@@ -96,11 +97,11 @@ pub async fn list_users(
                 User::list(&*tx, p.tenant_uuid(), &filter, after, limit + 1).await?
             }
         }
-        Scope::Team | Scope::Own => User::find(&*tx, p.tenant_uuid(), p.user_id())
-            .await?
-            .into_iter()
-            .filter(|u| after.is_none_or(|a| u.id > a))
-            .collect(),
+        // Own scope (or team scope without a team): the caller alone, if the filters match.
+        Scope::Team | Scope::Own => {
+            filter.id = Some(p.user_id());
+            User::list(&*tx, p.tenant_uuid(), &filter, after, limit + 1).await?
+        }
     };
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(http::paginate(rows, limit, |u| u.id, convert::user_out)))
@@ -234,6 +235,7 @@ pub async fn update_user(
     p.require_record(Resource::Users, Action::Update, &owner(&user))
         .map_err(|_| ApiError::NotFound)?;
     check_if_match(&req, &http::etag(user.id, user.updated_at))?;
+    ensure_not_more_privileged(&tx, &p, &user).await?;
     if let Some(role_id) = input.role_id {
         let role = Role::find(&*tx, tenant, role_id)
             .await?
@@ -274,6 +276,7 @@ pub async fn update_user(
 }
 
 async fn ensure_an_admin_remains(tx: &relais_store::TenantTx, tenant: Uuid) -> ApiResult<()> {
+    User::lock_admins(&**tx, tenant).await?;
     if User::count_active_admins(&**tx, tenant).await? == 0 {
         return Err(ApiError::Conflict(
             "last_admin",
@@ -281,6 +284,28 @@ async fn ensure_an_admin_remains(tx: &relais_store::TenantTx, tenant: Uuid) -> A
         ));
     }
     Ok(())
+}
+
+/// One may only manage an account whose role grants nothing beyond one's own grants: otherwise
+/// whoever may edit users could reset an administrator's password or email and sign in as them.
+async fn ensure_not_more_privileged(
+    tx: &relais_store::TenantTx,
+    p: &crate::auth::Principal,
+    user: &User,
+) -> ApiResult<()> {
+    let role = Role::find(&**tx, p.tenant_uuid(), user.role_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("user without a role"))?;
+    if role.effective_grants().is_subset_of(&p.grants) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "forbidden",
+            "this account holds rights that you do not have; only someone holding them can \
+             change it"
+                .into(),
+        ))
+    }
 }
 
 /// Deactivate a user (users are never erased: they own records and history). Their sessions
@@ -308,6 +333,7 @@ pub async fn deactivate_user(
     p.require_record(Resource::Users, Action::Delete, &owner(&user))
         .map_err(|_| ApiError::NotFound)?;
     http::check_if_match_optional(&req, &http::etag(user.id, user.updated_at))?;
+    ensure_not_more_privileged(&tx, &p, &user).await?;
     if user.id == p.user_id() {
         return Err(ApiError::Conflict(
             "cannot_deactivate_self",
@@ -353,6 +379,7 @@ pub async fn reset_user_password(
         .ok_or(ApiError::NotFound)?;
     p.require_record(Resource::Users, Action::Update, &owner(&user))
         .map_err(|_| ApiError::NotFound)?;
+    ensure_not_more_privileged(&tx, &p, &user).await?;
     User::set_password(&*tx, tenant, user.id, &hash, true).await?;
     RefreshToken::revoke_user(&*tx, tenant, user.id).await?;
     tx.commit().await?;

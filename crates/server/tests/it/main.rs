@@ -2,6 +2,11 @@
 //! own database cloned from a migrated template (see `helpers`). Run through `cargo xtask
 //! test`, which starts a throwaway cluster and sets RELAIS_TEST_PG_SUPER_URL.
 
+mod admin_api;
+mod auth;
+mod bad_input;
 mod helpers;
+mod organisations;
 mod smoke;
 mod smtp;
+mod tenancy;

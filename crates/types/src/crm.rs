@@ -1,0 +1,184 @@
+//! CRM records: organisations, their history and bulk actions.
+
+use chrono::{DateTime, Utc};
+use relais_domain::crm::{Category, OrganisationType, PipelineStage};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrganisationOut {
+    pub id: Uuid,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub type_: OrganisationType,
+    pub category: Option<Category>,
+    pub pipeline_stage: PipelineStage,
+    /// When the record entered its current stage.
+    pub stage_changed_at: DateTime<Utc>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub postcode: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    pub notes: Option<String>,
+    pub owner_id: Option<Uuid>,
+    pub active: bool,
+    /// Expected amount in euros.
+    pub expected_amount: Option<f64>,
+    pub tags: Vec<String>,
+    pub last_contact_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Set while the record is in the trash (restorable for 30 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// Create an organisation. `owner_id` defaults to the caller.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationIn {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub type_: OrganisationType,
+    #[serde(default)]
+    pub category: Option<Category>,
+    #[serde(default)]
+    pub pipeline_stage: Option<PipelineStage>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub website: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub postcode: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub owner_id: Option<Uuid>,
+    #[serde(default)]
+    pub active: Option<bool>,
+    #[serde(default)]
+    pub expected_amount: Option<f64>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// Change an organisation: absent fields stay, `null` clears an optional field.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationPatch {
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub type_: Option<OrganisationType>,
+    #[serde(default, with = "crate::iam::double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Category>))]
+    pub category: Option<Option<Category>>,
+    pub pipeline_stage: Option<PipelineStage>,
+    #[serde(default, with = "crate::iam::double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub email: Option<Option<String>>,
+    #[serde(default, with = "crate::iam::double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub phone: Option<Option<String>>,
+    #[serde(default, with = "crate::iam::double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub website: Option<Option<String>>,
+    #[serde(default, with = "crate::iam::double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub address: Option<Option<String>>,
+    #[serde(default, with = "crate::iam::double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub city: Option<Option<String>>,
+    #[serde(default, with = "crate::iam::double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub postcode: Option<Option<String>>,
+    #[serde(default, with = "crate::iam::double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub country: Option<Option<String>>,
+    #[serde(default, with = "crate::iam::double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub notes: Option<Option<String>>,
+    #[serde(default, with = "crate::iam::double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
+    pub owner_id: Option<Option<Uuid>>,
+    pub active: Option<bool>,
+    #[serde(default, with = "crate::iam::double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub expected_amount: Option<Option<f64>>,
+    pub tags: Option<Vec<String>>,
+}
+
+/// Who made a change.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Actor {
+    /// `user`, `api_key` or `system`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub id: Option<Uuid>,
+}
+
+/// A domain event: an entry of a record's history, and the body of a webhook delivery.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventOut {
+    /// `evt_…`, stable across deliveries.
+    pub id: String,
+    /// E.g. `organisation.created`, `organisation.updated`, `organisation.stage_changed`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub occurred_at: DateTime<Utc>,
+    /// Tenant slug.
+    pub tenant: String,
+    pub actor: Actor,
+    /// `{id, before, after, record}`: changed fields before and after, and the full record.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: serde_json::Value,
+}
+
+/// An action applied to many records at once, all or nothing.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum BulkAction {
+    ChangeStage {
+        ids: Vec<Uuid>,
+        stage: PipelineStage,
+    },
+    AssignOwner {
+        ids: Vec<Uuid>,
+        owner_id: Uuid,
+    },
+    AddTag {
+        ids: Vec<Uuid>,
+        tag: String,
+    },
+    RemoveTag {
+        ids: Vec<Uuid>,
+        tag: String,
+    },
+    Delete {
+        ids: Vec<Uuid>,
+    },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkResult {
+    /// How many records were changed.
+    pub affected: u64,
+}
