@@ -14,6 +14,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod password;
 pub mod provision;
+pub mod records;
 pub mod routes;
 mod state;
 

@@ -179,6 +179,7 @@ fn invalid_refresh() -> ApiError {
     responses(
         (status = 200, description = "New tokens", body = TokenOut),
         (status = 401, description = "Invalid, expired, revoked or reused token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The firm's account is suspended", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshIn>) -> ApiResult<HttpResponse> {
     let hash = crypto::sha256(&body.0.refresh_token);

@@ -4,23 +4,22 @@
 
 use crate::{
     ApiResult, AppState,
-    auth::{Auth, Credential, Principal},
+    auth::{Auth, Principal},
     error::{ApiError, Validator},
     extract::{Json, JsonBytes},
     http::{self, check_if_match},
     idempotency,
+    records::{SortCursor, actor, decode_seq_cursor, encode_seq_cursor, event_out, visibility},
 };
 use actix_web::{HttpRequest, HttpResponse, web};
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use relais_domain::{
-    Action, EmailAddress, PersonName, RecordOwner, Resource, Scope, TeamId, UserId,
+    Action, EmailAddress, PersonName, RecordOwner, Resource, TeamId, UserId,
     crm::{self, Category, OrganisationType, PipelineStage},
 };
 use relais_store::{
-    TenantTx,
-    events::{self, ActorRef},
-    organisations::{self as store, OrgFields, OrgFilter, Organisation, Visibility},
+    TenantTx, events,
+    organisations::{self as store, OrgFields, OrgFilter, Organisation},
     users::User,
 };
 use relais_types::{
@@ -98,30 +97,6 @@ fn owner_of(o: &Organisation) -> RecordOwner {
     RecordOwner {
         owner_id: o.owner_id.map(UserId),
         owner_team: o.owner_team_id.map(TeamId),
-    }
-}
-
-pub fn actor(p: &Principal) -> ActorRef {
-    match p.credential {
-        Credential::Session { .. } => ActorRef {
-            kind: "user",
-            id: Some(p.user.id),
-        },
-        Credential::ApiKey { id } => ActorRef {
-            kind: "api_key",
-            id: Some(id),
-        },
-    }
-}
-
-fn visibility(p: &Principal, scope: Scope) -> Visibility {
-    match scope {
-        Scope::All => Visibility::All,
-        Scope::Team => Visibility::Team {
-            user: p.user.id,
-            team: p.user.team_id,
-        },
-        Scope::Own => Visibility::Own { user: p.user.id },
     }
 }
 
@@ -298,13 +273,6 @@ fn codes<T>(
     out
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Cursor {
-    s: String,
-    k: Vec<String>,
-    id: Uuid,
-}
-
 /// A page of organisations with `total` when `count=true`.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct OrganisationPage {
@@ -391,27 +359,8 @@ pub async fn list_organisations(
         stuck_days: q.stuck_days,
         deleted,
     };
-    let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => {
-            let cur: Option<Cursor> = URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok());
-            match cur {
-                Some(cur) if cur.s == sort_text && cur.k.len() == sort.len() => Some(cur),
-                _ => {
-                    v.push(
-                        "cursor",
-                        "invalid_cursor",
-                        "not a cursor of this list and sort",
-                    );
-                    None
-                }
-            }
-        }
-    };
     v.finish()?;
+    let after = SortCursor::decode(q.cursor.as_deref(), &sort_text, sort.len())?;
     let vis = visibility(&p, scope);
     let tenant = p.tenant_uuid();
     let tx = state.db.tenant_tx(p.tenant).await?;
@@ -435,14 +384,12 @@ pub async fn list_organisations(
     rows.truncate(limit as usize);
     let next_cursor = if more {
         rows.last().map(|(o, k)| {
-            URL_SAFE_NO_PAD.encode(
-                serde_json::to_vec(&Cursor {
-                    s: sort_text.clone(),
-                    k: k.clone(),
-                    id: o.id,
-                })
-                .unwrap_or_default(),
-            )
+            SortCursor {
+                s: sort_text.clone(),
+                k: k.clone(),
+                id: o.id,
+            }
+            .encode()
         })
     } else {
         None
@@ -1005,19 +952,7 @@ pub async fn organisation_history(
     let p = auth.0;
     p.require(RES, Action::Read)?;
     let limit = http::page_limit(query.limit)?;
-    let before_seq = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => Some(
-            URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .and_then(|s| s.parse::<i64>().ok())
-                .ok_or_else(|| {
-                    ApiError::field("cursor", "invalid_cursor", "not a cursor of this list")
-                })?,
-        ),
-    };
+    let before_seq = decode_seq_cursor(query.cursor.as_deref())?;
     let tenant = p.tenant_uuid();
     let tx = state.db.tenant_tx(p.tenant).await?;
     load(&tx, &p, *id, Action::Read).await?;
@@ -1026,28 +961,11 @@ pub async fn organisation_history(
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = more
-        .then(|| {
-            rows.last()
-                .map(|e| URL_SAFE_NO_PAD.encode(e.seq.to_string()))
-        })
+        .then(|| rows.last().map(|e| encode_seq_cursor(e.seq)))
         .flatten();
     let slug = p.user.tenant_slug.clone();
     Ok(HttpResponse::Ok().json(Page {
         items: rows.into_iter().map(|e| event_out(e, &slug)).collect(),
         next_cursor,
     }))
-}
-
-pub fn event_out(e: events::Event, tenant_slug: &str) -> EventOut {
-    EventOut {
-        id: format!("evt_{}", e.id.simple()),
-        type_: e.event_type,
-        occurred_at: e.occurred_at,
-        tenant: tenant_slug.to_owned(),
-        actor: relais_types::Actor {
-            type_: e.actor_type,
-            id: e.actor_id,
-        },
-        data: e.data,
-    }
 }
