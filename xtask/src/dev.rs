@@ -74,6 +74,11 @@ fn run_with_database(
         &password,
         "--if-not-exists",
     ]))?;
+    // Realistic French demo data, once (the command does nothing when data exists).
+    sys::run(
+        env.command(&relais)
+            .args(["seed-demo", "--tenant", DEMO_TENANT]),
+    )?;
     write_private_file(&demo_env_path, &demo_env(&env, &password))?;
     sys::check_interrupted(interrupted)?;
 

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod seed;
 
 use actix_web::{
     App, HttpServer,

@@ -38,6 +38,13 @@ enum Command {
     /// Users of a tenant.
     #[command(subcommand)]
     User(UserCommand),
+    /// Fill a tenant with realistic French demo data (teams, users, organisations …).
+    /// Does nothing when the tenant already has organisations.
+    SeedDemo {
+        /// Tenant slug.
+        #[arg(long, default_value = "demo")]
+        tenant: String,
+    },
     /// Write the OpenAPI document (or check that the committed one is current).
     Openapi {
         /// Fail if the file differs from what the code generates.
@@ -197,6 +204,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "user {} ({}) with role {} in {}",
                 user.email, user.id, r.key, t.slug
             );
+            Ok(())
+        }
+        Command::SeedDemo { tenant } => {
+            let db = cli_db().await?;
+            let hash = hasher()
+                .hash(relais_server::seed::DEMO_USER_PASSWORD)
+                .await
+                .map_err(api_err)?;
+            let n = relais_server::seed::seed_demo(&db, &tenant, &hash).await?;
+            if n == 0 {
+                println!("tenant {tenant} already has data; nothing seeded");
+            } else {
+                println!(
+                    "seeded {n} organisations in {tenant}; demo users sign in with the password {}",
+                    relais_server::seed::DEMO_USER_PASSWORD
+                );
+            }
             Ok(())
         }
         Command::Openapi { check, output } => openapi(check, &output),
