@@ -16,6 +16,8 @@ pub enum Tool {
     Postgres,
     /// `redis-server`, for the tests of the job queue and rate limiting.
     Redis,
+    /// Node.js and npm, to install and run newman (the Postman collection runner).
+    Node,
 }
 
 impl Tool {
@@ -24,6 +26,7 @@ impl Tool {
         match self {
             Tool::Postgres => "postgresql",
             Tool::Redis => "redis-server",
+            Tool::Node => "nodejs",
         }
     }
 
@@ -33,6 +36,7 @@ impl Tool {
         match self {
             Tool::Postgres => &["postgresql", "postgresql-contrib"],
             Tool::Redis => &["redis-server"],
+            Tool::Node => &["nodejs", "npm"],
         }
     }
 
@@ -42,6 +46,7 @@ impl Tool {
         match self {
             Tool::Postgres => pg::find_bin_dir().is_ok() && Path::new(pg::PSQL).exists(),
             Tool::Redis => sys::which("redis-server").is_some(),
+            Tool::Node => sys::which("node").is_some() && sys::which("npm").is_some(),
         }
     }
 }

@@ -83,7 +83,7 @@ impl Step {
 
 pub fn run(root: &Path) -> Result<ExitCode> {
     let interrupted = sys::interrupt_flag()?;
-    apt::ensure_packages(&[Tool::Postgres, Tool::Redis])?;
+    apt::ensure_packages(&[Tool::Postgres, Tool::Redis, Tool::Node])?;
     let test_dir = root.join(".data").join("test");
     remove_leftovers(&test_dir)?;
 
@@ -97,7 +97,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         Ok(()) => {
             // Nothing in there is worth keeping after a green run.
             let _ = std::fs::remove_dir_all(&test_dir);
-            println!("xtask test: all {} steps succeeded", STEPS.len());
+            println!("xtask test: all {} steps succeeded", STEPS.len() + 1);
             Ok(ExitCode::SUCCESS)
         }
         Err(err) => {
@@ -156,6 +156,14 @@ fn start_services_and_run_steps(
         }
         println!("    ok in {seconds:.1} s");
     }
+    // The Postman collection against a live server (SPEC API-4).
+    sys::check_interrupted(interrupted)?;
+    println!("==> newman run postman/relais.postman_collection.json (live server)");
+    let started = Instant::now();
+    let test_dir = cluster.dir.parent().unwrap_or(root).to_path_buf();
+    crate::newman::run(root, cluster, &test_dir, interrupted)
+        .map_err(|e| format!("xtask test failed at step `newman`: {e}"))?;
+    println!("    ok in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 

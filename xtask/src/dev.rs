@@ -120,7 +120,7 @@ fn pg_port() -> Result<u16> {
 }
 
 /// Builds the server binary and returns its path.
-fn build_server(root: &Path) -> Result<PathBuf> {
+pub fn build_server(root: &Path) -> Result<PathBuf> {
     sys::run(sys::cargo(root).args(["build", "-p", "relais-server", "--bin", "relais"]))?;
     let target_dir = target_dir(root, std::env::var_os("CARGO_TARGET_DIR"));
     Ok(target_dir.join("debug").join("relais"))

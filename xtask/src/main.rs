@@ -8,6 +8,7 @@
 mod apt;
 mod ci;
 mod dev;
+mod newman;
 mod pg;
 mod random;
 mod redis;

@@ -14,7 +14,9 @@ use futures_util::future::LocalBoxFuture;
 use relais_domain::{
     Action, Grants, RecordOwner, Resource, Scope, Subject, TeamId, TenantId, UserId,
 };
-use relais_store::{api_keys::ApiKey, operators::Operator, roles::Role, users::AuthUser};
+use relais_store::{
+    api_keys::ApiKey, operators::Operator, roles::Role, tokens::RefreshToken, users::AuthUser,
+};
 use uuid::Uuid;
 
 /// How the caller proved who they are.
@@ -157,6 +159,12 @@ async fn authenticate(req: HttpRequest) -> ApiResult<Principal> {
     let user = AuthUser::load(&*tx, tenant, claims.sub)
         .await?
         .ok_or_else(invalid_token)?;
+    // The token's session must still be open: logout, a password change or a reset end it.
+    if let Some(sid) = claims.sid
+        && !RefreshToken::family_active(&*tx, tenant, sid).await?
+    {
+        return Err(invalid_token());
+    }
     tx.commit().await?;
     // A password change or reset signs out tokens issued before it.
     if claims.iat < user.password_changed_at.timestamp() {

@@ -19,6 +19,10 @@ pub struct ApiConfig {
     pub max_json_bytes: usize,
     /// Where the web app is reachable, for links in emails.
     pub public_url: String,
+    /// Root of stored files (documents under `<data_dir>/<tenant>/documents/`).
+    pub data_dir: std::path::PathBuf,
+    /// Largest uploaded file, in bytes.
+    pub max_upload_bytes: u64,
     /// Concurrent password hashes; each takes ~19 MiB and one core for tens of milliseconds.
     pub hash_concurrency: usize,
 }
@@ -37,6 +41,8 @@ impl ApiConfig {
             login_rate_per_minute: 5,
             max_json_bytes: 1024 * 1024,
             public_url: "http://127.0.0.1:8080".into(),
+            data_dir: std::path::PathBuf::from("./.data/files"),
+            max_upload_bytes: 20 * 1024 * 1024,
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }

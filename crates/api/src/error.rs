@@ -45,6 +45,8 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    #[error("unsupported file type")]
+    UnsupportedFile(String),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
@@ -131,6 +133,12 @@ impl ApiError {
                 "unsupported_media_type",
                 "Unsupported media type",
                 Some("send Content-Type: application/json".into()),
+            ),
+            UnsupportedFile(d) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_file_type",
+                "Unsupported file type",
+                Some(d.clone()),
             ),
             TooManyRequests { retry_after_secs } => (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -228,6 +236,17 @@ fn constraint_error(constraint: &str) -> ApiError {
         "teams_name_key" => ("name", "taken", "a team with this name already exists"),
         "tenants_slug_key" => ("slug", "taken", "this slug is taken"),
         "api_keys_role_fkey" => ("role_id", "not_found", "no such role"),
+        // Deleting something others still point at (purging an organisation with mandates…).
+        c if c.ends_with("_fkey")
+            && (c.starts_with("mandates_")
+                || c.starts_with("interactions_")
+                || c.starts_with("person_organisations_")) =>
+        {
+            return ApiError::Conflict(
+                "has_dependents",
+                "other records still refer to this one; delete or move them first".into(),
+            );
+        }
         _ => {
             return ApiError::Conflict("conflict", format!("constraint {constraint} violated"));
         }

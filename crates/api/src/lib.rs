@@ -41,7 +41,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(routes::teams::configure)
                 .configure(routes::api_keys::configure)
                 .configure(routes::admin::configure)
-                .configure(routes::organisations::configure),
+                .configure(routes::organisations::configure)
+                .configure(routes::interactions::configure)
+                .configure(routes::tasks::configure)
+                .configure(routes::products::configure)
+                .configure(routes::mandates::configure)
+                .configure(routes::people::configure)
+                .configure(routes::documents::configure),
         )
         .service(
             SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi::ApiDoc::openapi()),

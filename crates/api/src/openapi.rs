@@ -1,7 +1,10 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations. `relais openapi`
 //! writes it to `openapi/openapi.json`; a test fails when the committed file drifts.
 
-use crate::routes::{admin, api_keys, auth, health, me, organisations, roles, teams, users};
+use crate::routes::{
+    admin, api_keys, auth, documents, health, interactions, mandates, me, organisations, people,
+    products, roles, tasks, teams, users,
+};
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -32,11 +35,32 @@ use utoipa::{
         admin::operator_login, admin::list_tenants, admin::create_tenant, admin::get_tenant,
         admin::update_tenant,
         health::healthz, health::readyz,
+        documents::upload_document, documents::list_documents, documents::get_document,
+        documents::download_document, documents::delete_document,
+        documents::organisation_documents,
         organisations::list_organisations, organisations::create_organisation,
         organisations::get_organisation, organisations::update_organisation,
         organisations::delete_organisation, organisations::duplicate_organisation,
         organisations::bulk_organisations, organisations::restore_organisation,
         organisations::purge_organisation, organisations::organisation_history,
+        interactions::list_interactions, interactions::create_interaction,
+        interactions::get_interaction, interactions::update_interaction,
+        interactions::delete_interaction, interactions::interaction_history,
+        interactions::organisation_interactions, interactions::organisation_timeline,
+        tasks::list_tasks, tasks::create_task, tasks::get_task, tasks::update_task,
+        tasks::delete_task, tasks::bulk_tasks, tasks::task_history, tasks::organisation_tasks,
+        products::list_products, products::create_product, products::get_product,
+        products::update_product, products::delete_product, products::product_history,
+        mandates::list_mandates, mandates::create_mandate, mandates::get_mandate,
+        mandates::update_mandate, mandates::delete_mandate, mandates::restore_mandate,
+        mandates::purge_mandate, mandates::mandate_history, mandates::list_mandate_products,
+        mandates::set_mandate_products, mandates::list_organisation_mandates,
+        people::list_people, people::create_person, people::get_person, people::update_person,
+        people::delete_person, people::duplicate_person, people::bulk_people,
+        people::restore_person, people::purge_person, people::person_history,
+        people::list_person_organisations, people::link_person_organisation,
+        people::get_person_organisation, people::update_person_organisation,
+        people::unlink_person_organisation, people::list_organisation_people,
     ),
     modifiers(&Security),
     tags(
@@ -48,6 +72,12 @@ use utoipa::{
         (name = "api-keys", description = "API keys for integrators"),
         (name = "admin", description = "Platform operators: tenants"),
         (name = "organisations", description = "Organisations: investors, suppliers, distributors, issuers"),
+        (name = "interactions", description = "Calls, meetings, emails and notes with organisations and people; organisation timelines"),
+        (name = "tasks", description = "Tasks: due dates, priorities, assignees, overdue and completed work"),
+        (name = "people", description = "People (contacts) and their links to organisations"),
+        (name = "products", description = "Products the firm distributes, by ISIN or internal code"),
+        (name = "mandates", description = "Mandates: numbered agreements with organisations, their status flow and covered products"),
+        (name = "documents", description = "Files attached to organisations, people and mandates"),
         (name = "operations", description = "Health checks"),
     )
 )]

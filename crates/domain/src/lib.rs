@@ -12,6 +12,11 @@ mod macros;
 pub mod access;
 pub mod crm;
 pub mod ids;
+pub mod interactions;
+pub mod mandates;
+pub mod people;
+pub mod products;
+pub mod tasks;
 pub mod values;
 
 pub use access::{Action, BuiltinRole, Grant, Grants, RecordOwner, Resource, Scope, Subject};

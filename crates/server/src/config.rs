@@ -81,6 +81,7 @@ impl Config {
         api.lockout_duration = Duration::from_secs(parse("RELAIS_LOCKOUT_SECS", 15 * 60)?);
         api.login_rate_per_minute = parse("RELAIS_LOGIN_RATE_PER_MINUTE", 5)?;
         api.max_json_bytes = parse("RELAIS_MAX_JSON_BYTES", 1024 * 1024)?;
+        api.max_upload_bytes = parse("RELAIS_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)?;
         api.public_url = var("RELAIS_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}"));
         if api.access_ttl.is_zero() || api.refresh_ttl <= api.access_ttl {
             bail!("RELAIS_REFRESH_TTL_SECS must exceed RELAIS_ACCESS_TTL_SECS, both > 0");

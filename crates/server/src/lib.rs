@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod postman;
 pub mod seed;
 
 use actix_web::{
@@ -75,7 +76,9 @@ pub async fn start(cfg: &Config, listener: TcpListener) -> anyhow::Result<Runnin
         migrate(&cfg.database_url, cfg.database_admin_url.as_ref()).await?;
     }
     let db = connect(cfg.database_url.expose_secret(), cfg.db_max_connections).await?;
-    let state = AppState::new(db.clone(), cfg.api.clone());
+    let mut api = cfg.api.clone();
+    api.data_dir = cfg.data_dir.clone();
+    let state = AppState::new(db.clone(), api);
     let (shutdown, shutdown_rx) = watch::channel(false);
 
     let worker = if cfg.embedded_worker {

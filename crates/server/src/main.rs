@@ -45,6 +45,12 @@ enum Command {
         #[arg(long, default_value = "demo")]
         tenant: String,
     },
+    /// Write the Postman collection and environment generated from the OpenAPI document
+    /// (or check that the committed ones are current).
+    Postman {
+        #[arg(long)]
+        check: bool,
+    },
     /// Write the OpenAPI document (or check that the committed one is current).
     Openapi {
         /// Fail if the file differs from what the code generates.
@@ -224,6 +230,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Openapi { check, output } => openapi(check, &output),
+        Command::Postman { check } => postman(check),
     }
 }
 
@@ -303,6 +310,30 @@ fn openapi(check: bool, output: &std::path::Path) -> anyhow::Result<()> {
         }
         std::fs::write(output, doc)?;
         println!("wrote {}", output.display());
+    }
+    Ok(())
+}
+
+fn postman(check: bool) -> anyhow::Result<()> {
+    for (path, content) in relais_server::postman::files() {
+        let path = std::path::Path::new(path);
+        if check {
+            let current = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            if current != content {
+                bail!(
+                    "{} is out of date: run `relais postman` and commit it",
+                    path.display()
+                );
+            }
+            println!("{} is up to date", path.display());
+        } else {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(path, content)?;
+            println!("wrote {}", path.display());
+        }
     }
     Ok(())
 }

@@ -173,7 +173,7 @@ pub async fn seed_demo(db: &Db, slug: &str, password_hash: &str) -> anyhow::Resu
     if existing > 0 {
         return Ok(0);
     }
-    let mut rng = Rng(0x5EED_DE_4E1A15);
+    let mut rng = Rng(0x5EED_DE4E_1A15);
     let system = ActorRef {
         kind: "system",
         id: None,

@@ -11,15 +11,21 @@
 
 pub mod api_keys;
 mod db;
+pub mod documents;
 mod error;
 pub mod events;
 pub mod idempotency;
+pub mod interactions;
 pub mod jobs;
+pub mod mandates;
 pub mod migrate;
 pub mod operators;
 pub mod organisations;
+pub mod people;
+pub mod products;
 pub mod roles;
 pub mod sql;
+pub mod tasks;
 pub mod teams;
 pub mod tenants;
 pub mod tokens;

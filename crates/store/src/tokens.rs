@@ -201,3 +201,23 @@ impl RefreshToken {
         Ok(res.rows_affected())
     }
 }
+
+impl RefreshToken {
+    /// Is the sign-in session `family` still open (some token of it not revoked)? Access
+    /// tokens carry their session, so logout and "sign out other sessions" apply at once.
+    pub async fn family_active(
+        db: &impl ConnectionTrait,
+        tenant: Uuid,
+        family: Uuid,
+    ) -> Result<bool> {
+        let row = db
+            .query_one_raw(stmt(
+                "SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE tenant_id = $1 \
+                 AND family_id = $2 AND revoked_at IS NULL) AS live",
+                [tenant.into(), family.into()],
+            ))
+            .await?
+            .expect("EXISTS yields a row");
+        Ok(row.try_get("", "live")?)
+    }
+}

@@ -1,9 +1,15 @@
 pub mod admin;
 pub mod api_keys;
 pub mod auth;
+pub mod documents;
 pub mod health;
+pub mod interactions;
+pub mod mandates;
 pub mod me;
 pub mod organisations;
+pub mod people;
+pub mod products;
 pub mod roles;
+pub mod tasks;
 pub mod teams;
 pub mod users;

@@ -5,8 +5,14 @@
 mod admin_api;
 mod auth;
 mod bad_input;
+mod documents;
 mod helpers;
+mod interactions;
+mod mandates;
 mod organisations;
+mod people;
+mod products;
 mod smoke;
 mod smtp;
+mod tasks;
 mod tenancy;

@@ -1,0 +1,10 @@
+DROP FUNCTION IF EXISTS webhooks_claim_deliveries(timestamptz, integer, interval);
+DROP FUNCTION IF EXISTS webhooks_dispatch_candidates(integer);
+DROP TRIGGER IF EXISTS events_notify_webhooks ON events;
+DROP FUNCTION IF EXISTS webhooks_notify_events();
+DROP TABLE IF EXISTS webhook_cursors;
+DROP TABLE IF EXISTS webhook_attempts;
+DROP TABLE IF EXISTS webhook_deliveries;
+DROP TABLE IF EXISTS webhook_endpoints;
+DROP INDEX IF EXISTS events_txid_idx;
+ALTER TABLE events DROP COLUMN IF EXISTS txid;
