@@ -42,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(routes::api_keys::configure)
                 .configure(routes::admin::configure)
                 .configure(routes::organisations::configure)
+                .configure(routes::pipeline::configure)
                 .configure(routes::interactions::configure)
                 .configure(routes::tasks::configure)
                 .configure(routes::products::configure)

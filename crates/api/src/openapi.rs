@@ -3,7 +3,7 @@
 
 use crate::routes::{
     admin, api_keys, auth, documents, health, interactions, mandates, me, organisations, people,
-    products, roles, tasks, teams, users,
+    pipeline, products, roles, tasks, teams, users,
 };
 use utoipa::{
     Modify, OpenApi,
@@ -35,6 +35,8 @@ use utoipa::{
         admin::operator_login, admin::list_tenants, admin::create_tenant, admin::get_tenant,
         admin::update_tenant,
         health::healthz, health::readyz,
+        pipeline::list_stage_actions, pipeline::create_stage_action, pipeline::get_stage_action,
+        pipeline::update_stage_action, pipeline::delete_stage_action,
         documents::upload_document, documents::list_documents, documents::get_document,
         documents::download_document, documents::delete_document,
         documents::organisation_documents,
@@ -78,6 +80,7 @@ use utoipa::{
         (name = "products", description = "Products the firm distributes, by ISIN or internal code"),
         (name = "mandates", description = "Mandates: numbered agreements with organisations, their status flow and covered products"),
         (name = "documents", description = "Files attached to organisations, people and mandates"),
+        (name = "pipeline", description = "Pipeline automation: actions run when a record enters a stage"),
         (name = "operations", description = "Health checks"),
     )
 )]

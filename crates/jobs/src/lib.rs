@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod mail;
+pub mod pipeline;
 
 use anyhow::Context;
 use relais_domain::TenantId;
@@ -29,6 +30,10 @@ pub struct WorkerConfig {
     /// A running job whose worker went silent this long is claimed again.
     pub stale_after: Duration,
     pub batch: i32,
+    /// Days in an open pipeline stage before an organisation is reported stuck.
+    pub stuck_days: i32,
+    /// How often the stuck scan runs.
+    pub stuck_scan_every: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -38,6 +43,8 @@ impl Default for WorkerConfig {
             poll_interval: Duration::from_secs(2),
             stale_after: Duration::from_secs(15 * 60),
             batch: 10,
+            stuck_days: 30,
+            stuck_scan_every: Duration::from_secs(3600),
         }
     }
 }
@@ -54,9 +61,18 @@ pub async fn run(db: Db, mailer: Mailer, cfg: WorkerConfig, mut shutdown: watch:
             None
         }
     };
+    let mut last_scan: Option<std::time::Instant> = None;
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        if last_scan.is_none_or(|t| t.elapsed() >= cfg.stuck_scan_every) {
+            last_scan = Some(std::time::Instant::now());
+            match pipeline::scan_stuck(&db, cfg.stuck_days).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(alerts = n, "stuck pipeline records reported"),
+                Err(e) => tracing::error!(error = ?e, "stuck scan failed"),
+            }
         }
         match run_once(&db, &mailer, &cfg).await {
             Ok(n) if n > 0 => continue,

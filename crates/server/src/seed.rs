@@ -4,15 +4,21 @@
 //! store's query functions, so every record also gets its `*.created` event.
 
 use anyhow::Context;
+use relais_api::routes;
 use relais_domain::{
     TenantId,
     crm::{Category, OrganisationType, PipelineStage},
 };
 use relais_store::{
-    Db,
+    Db, TenantTx,
     events::{self, ActorRef},
+    interactions::{self, InteractionFields},
+    mandates::{self, MandateFields},
     organisations::{self, OrgFields},
+    people::{self, PersonFields},
+    products::{self, ProductFields},
     roles::Role,
+    tasks::{self, TaskFields},
     teams::Team,
     tenants::Tenant,
     users::{NewUser, User},
@@ -174,10 +180,6 @@ pub async fn seed_demo(db: &Db, slug: &str, password_hash: &str) -> anyhow::Resu
         return Ok(0);
     }
     let mut rng = Rng(0x5EED_DE4E_1A15);
-    let system = ActorRef {
-        kind: "system",
-        id: None,
-    };
 
     // Teams and people of the firm.
     let mut roles = Vec::new();
@@ -246,6 +248,7 @@ pub async fn seed_demo(db: &Db, slug: &str, password_hash: &str) -> anyhow::Resu
     }
 
     // Organisations: every type, category and stage.
+    let mut orgs = Vec::new();
     let types = OrganisationType::ALL;
     let categories = Category::ALL;
     let stages = PipelineStage::ALL;
@@ -294,20 +297,228 @@ pub async fn seed_demo(db: &Db, slug: &str, password_hash: &str) -> anyhow::Resu
             tags,
         };
         let org = organisations::insert(&*tx, t, &fields, None).await?;
-        let record = serde_json::to_value(relais_api::routes::organisations::out(org.clone()))?;
-        events::record(
-            &*tx,
-            t,
-            "organisation.created",
-            "organisation",
-            org.id,
-            system,
-            None,
-            Some(&record),
-        )
-        .await?;
+        let record = serde_json::to_value(routes::organisations::out(org.clone()))?;
+        created_event(&tx, t, "organisation", org.id, &record).await?;
         created += 1;
+        orgs.push(org);
     }
+    seed_people_and_activity(&tx, t, &mut rng, &orgs, &owners).await?;
     tx.commit().await?;
     Ok(created)
+}
+
+async fn created_event(
+    tx: &TenantTx,
+    tenant: Uuid,
+    record_type: &str,
+    id: Uuid,
+    record: &serde_json::Value,
+) -> anyhow::Result<()> {
+    let system = ActorRef {
+        kind: "system",
+        id: None,
+    };
+    let ty = format!("{record_type}.created");
+    events::record(
+        &**tx,
+        tenant,
+        &ty,
+        record_type,
+        id,
+        system,
+        None,
+        Some(record),
+    )
+    .await?;
+    Ok(())
+}
+
+const JOBS: &[&str] = &[
+    "Directeur financier",
+    "Gérant de portefeuille",
+    "Responsable des partenariats",
+    "Conseiller en gestion de patrimoine",
+    "Directrice générale",
+    "Analyste",
+    "Responsable conformité",
+    "Chargée d'affaires",
+];
+const PRODUCTS: &[(&str, &str, &str)] = &[
+    ("Azur Rendement SCPI", "SCPI-AZUR", "scpi"),
+    ("Horizon Actions Europe", "FR0010135103", "opcvm"),
+    ("Étoile Obligations 2030", "OBL-ETOILE-2030", "opcvm"),
+    ("Tracker CAC 40", "FR0007052782", "etf"),
+    ("Vauban Private Equity III", "PE-VAUBAN-3", "private_equity"),
+    ("Assurance Vie Sérénité", "AV-SERENITE", "life_insurance"),
+    ("Garonne Immobilier SCI", "SCI-GARONNE", "sci"),
+    ("Mistral Monde ESG", "ESG-MISTRAL", "opcvm"),
+];
+const SUMMARIES: &[(&str, &str)] = &[
+    (
+        "call",
+        "Appel de suivi : intéressé par une présentation détaillée.",
+    ),
+    (
+        "meeting",
+        "Rendez-vous au bureau : revue de l'allocation et des frais.",
+    ),
+    (
+        "email",
+        "Envoi de la documentation réglementaire (DIC, prospectus).",
+    ),
+    (
+        "note",
+        "Le comité d'investissement se réunit le mois prochain.",
+    ),
+    ("call", "Relance téléphonique, rappeler après les congés."),
+];
+const TASKS: &[&str] = &[
+    "Envoyer la proposition commerciale",
+    "Relancer pour la signature du mandat",
+    "Préparer le rendez-vous annuel",
+    "Mettre à jour la fiche KYC",
+    "Transmettre le reporting trimestriel",
+];
+
+/// 500 people linked to the organisations, the product range, mandates for the organisations
+/// in proposition or signed, and a history of interactions and tasks.
+async fn seed_people_and_activity(
+    tx: &TenantTx,
+    t: Uuid,
+    rng: &mut Rng,
+    orgs: &[organisations::Organisation],
+    owners: &[Uuid],
+) -> anyhow::Result<()> {
+    let mut people_ids = Vec::new();
+    for i in 0..500 {
+        let org = &orgs[i % orgs.len()];
+        let (first, last) = (*rng.pick(FIRST), *rng.pick(LAST));
+        let fields = PersonFields {
+            first_name: Some(first.into()),
+            last_name: last.into(),
+            email: Some(format!(
+                "{}.{}{}@{}.fr",
+                ascii_slug(first),
+                ascii_slug(last),
+                i,
+                ascii_slug(&org.name)
+            )),
+            phone: Some(format!(
+                "+33 6 {:02} {:02} {:02} {:02}",
+                rng.below(100),
+                rng.below(100),
+                rng.below(100),
+                rng.below(100)
+            )),
+            job_title: Some((*rng.pick(JOBS)).into()),
+            notes: None,
+            owner_id: org.owner_id,
+            active: true,
+            tags: Vec::new(),
+        };
+        let person = people::insert(&**tx, t, &fields).await?;
+        people::insert_link(
+            &**tx,
+            t,
+            person.id,
+            org.id,
+            fields.job_title.as_deref(),
+            true,
+        )
+        .await?;
+        let record = serde_json::to_value(routes::people::out(person.clone()))?;
+        created_event(tx, t, "person", person.id, &record).await?;
+        people_ids.push((person.id, org.id, org.owner_id));
+    }
+    let mut product_ids = Vec::new();
+    for (name, code, category) in PRODUCTS {
+        let p = products::insert(
+            &**tx,
+            t,
+            &ProductFields {
+                name: (*name).into(),
+                code: (*code).into(),
+                category: Some((*category).into()),
+                active: true,
+                notes: None,
+            },
+        )
+        .await?;
+        let record = serde_json::to_value(routes::products::out(p.clone()))?;
+        created_event(tx, t, "product", p.id, &record).await?;
+        product_ids.push(p.id);
+    }
+    for org in orgs
+        .iter()
+        .filter(|o| matches!(o.pipeline_stage.as_str(), "signed" | "proposition"))
+    {
+        let signed = org.pipeline_stage == "signed";
+        let fields = MandateFields {
+            number: mandates::next_number(&**tx, t).await?,
+            organisation_id: org.id,
+            status: if signed { "active" } else { "proposed" }.into(),
+            signed_at: signed.then(chrono::Utc::now),
+            start_date: signed.then(|| chrono::Utc::now().date_naive()),
+            end_date: None,
+            amount: Some((1 + rng.below(200)) as f64 * 25_000.0),
+            owner_id: org.owner_id,
+            notes: None,
+        };
+        let m = mandates::insert(&**tx, t, &fields).await?;
+        let covered: std::collections::BTreeSet<Uuid> = (0..1 + rng.below(3))
+            .map(|_| *rng.pick(&product_ids))
+            .collect();
+        let covered: Vec<Uuid> = covered.into_iter().collect();
+        let m = mandates::set_products(&**tx, t, m.id, &covered).await?;
+        let record = serde_json::to_value(routes::mandates::out(m.clone()))?;
+        created_event(tx, t, "mandate", m.id, &record).await?;
+    }
+    let now = chrono::Utc::now();
+    let mut touched_orgs = Vec::new();
+    let mut touched_people = Vec::new();
+    for i in 0..400 {
+        let (person, org, owner) = people_ids[rng.below(people_ids.len())];
+        let (kind, summary) = *rng.pick(SUMMARIES);
+        let fields = InteractionFields {
+            kind: kind.into(),
+            occurred_at: Some(
+                now - chrono::Duration::days(rng.below(120) as i64) - chrono::Duration::minutes(i),
+            ),
+            author_id: owner.unwrap_or(owners[0]),
+            summary: summary.into(),
+            organisation_id: Some(org),
+            person_id: Some(person),
+        };
+        let it = interactions::insert(&**tx, t, &fields).await?;
+        let record = serde_json::to_value(routes::interactions::out(it.clone()))?;
+        created_event(tx, t, "interaction", it.id, &record).await?;
+        touched_orgs.push(org);
+        touched_people.push(person);
+    }
+    touched_orgs.sort();
+    touched_orgs.dedup();
+    touched_people.sort();
+    touched_people.dedup();
+    interactions::refresh_last_contact(&**tx, t, &touched_orgs, &touched_people).await?;
+    for i in 0..150 {
+        let org = &orgs[rng.below(orgs.len())];
+        let status = ["todo", "todo", "in_progress", "done"][rng.below(4)];
+        let fields = TaskFields {
+            title: (*rng.pick(TASKS)).into(),
+            description: Some(org.name.clone()),
+            due_at: Some(
+                now + chrono::Duration::days(rng.below(40) as i64 - 10)
+                    + chrono::Duration::minutes(i),
+            ),
+            priority: ["low", "normal", "normal", "high", "urgent"][rng.below(5)].into(),
+            status: status.into(),
+            assignee_id: org.owner_id,
+            record_type: Some("organisation".into()),
+            record_id: Some(org.id),
+        };
+        let task = tasks::insert(&**tx, t, &fields, org.owner_id).await?;
+        let record = serde_json::to_value(routes::tasks::out(task.clone()))?;
+        created_event(tx, t, "task", task.id, &record).await?;
+    }
+    Ok(())
 }

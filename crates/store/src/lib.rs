@@ -22,6 +22,7 @@ pub mod migrate;
 pub mod operators;
 pub mod organisations;
 pub mod people;
+pub mod pipeline;
 pub mod products;
 pub mod roles;
 pub mod sql;
@@ -30,6 +31,7 @@ pub mod teams;
 pub mod tenants;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 pub use db::{Db, DbConfig, PlatformTx, TenantTx};
 pub use error::StoreError;

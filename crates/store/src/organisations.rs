@@ -384,6 +384,7 @@ pub async fn update(
          country = $13, notes = $14, owner_id = $15, active = $16, \
          expected_amount = $17::float8::numeric, tags = $18, \
          stage_changed_at = CASE WHEN $19 THEN now() ELSE stage_changed_at END, \
+         stuck_alerted_at = CASE WHEN $19 THEN NULL ELSE stuck_alerted_at END, \
          updated_at = now() WHERE tenant_id = $1 AND id = $2",
         [
             tenant.into(),

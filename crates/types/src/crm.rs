@@ -182,3 +182,66 @@ pub struct BulkResult {
     /// How many records were changed.
     pub affected: u64,
 }
+
+/// What happens when an organisation enters a stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum StageActionKind {
+    /// Create a task for the record's owner (`task_title`, `task_due_days`, `task_priority`).
+    CreateTask,
+    /// Ask for a notification to the record's owner.
+    NotifyOwner,
+    /// Ask for a notification to the owner's team.
+    NotifyTeam,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StageActionOut {
+    pub id: Uuid,
+    pub stage: PipelineStage,
+    pub action: StageActionKind,
+    pub task_title: Option<String>,
+    pub task_due_days: Option<i32>,
+    pub task_priority: Option<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StageActionIn {
+    pub stage: PipelineStage,
+    pub action: StageActionKind,
+    #[serde(default)]
+    pub task_title: Option<String>,
+    /// Due date of the created task, in days after the stage change (default 7).
+    #[serde(default)]
+    pub task_due_days: Option<i32>,
+    /// low, normal (default), high or urgent.
+    #[serde(default)]
+    pub task_priority: Option<String>,
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StageActionPatch {
+    pub stage: Option<PipelineStage>,
+    pub action: Option<StageActionKind>,
+    #[serde(default, with = "crate::iam::double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub task_title: Option<Option<String>>,
+    #[serde(default, with = "crate::iam::double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
+    pub task_due_days: Option<Option<i32>>,
+    #[serde(default, with = "crate::iam::double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub task_priority: Option<Option<String>>,
+    pub active: Option<bool>,
+}

@@ -16,6 +16,7 @@ pub mod mandates;
 pub mod people;
 pub mod products;
 pub mod tasks;
+pub mod webhooks;
 
 pub use admin::*;
 pub use auth::*;
@@ -28,3 +29,4 @@ pub use mandates::*;
 pub use people::*;
 pub use products::*;
 pub use tasks::*;
+pub use webhooks::*;

@@ -8,6 +8,7 @@ pub mod mandates;
 pub mod me;
 pub mod organisations;
 pub mod people;
+pub mod pipeline;
 pub mod products;
 pub mod roles;
 pub mod tasks;
