@@ -1,1 +1,25 @@
-pub fn start() {}
+//! The Relais web app (SPEC §11). The view logic (formatting, translations, problem
+//! messages, list and shortcut reducers) is plain Rust compiled and tested on the host; the
+//! Leptos components exist only in the wasm32 build.
+#![forbid(unsafe_code)]
+
+pub mod format;
+pub mod history;
+pub mod i18n;
+pub mod problem;
+pub mod state;
+
+#[cfg(target_arch = "wasm32")]
+mod api;
+#[cfg(target_arch = "wasm32")]
+mod app;
+#[cfg(target_arch = "wasm32")]
+mod components;
+#[cfg(target_arch = "wasm32")]
+mod pages;
+
+/// Mounts the app on `<body>`.
+#[cfg(target_arch = "wasm32")]
+pub fn start() {
+    leptos::mount::mount_to_body(app::App);
+}

@@ -18,6 +18,8 @@ pub enum Tool {
     Redis,
     /// Node.js and npm, to install and run newman (the Postman collection runner).
     Node,
+    /// Headless Chromium and its driver, for the web app's browser tests.
+    Chromium,
 }
 
 impl Tool {
@@ -27,6 +29,7 @@ impl Tool {
             Tool::Postgres => "postgresql",
             Tool::Redis => "redis-server",
             Tool::Node => "nodejs",
+            Tool::Chromium => "chromium",
         }
     }
 
@@ -37,6 +40,7 @@ impl Tool {
             Tool::Postgres => &["postgresql", "postgresql-contrib"],
             Tool::Redis => &["redis-server"],
             Tool::Node => &["nodejs", "npm"],
+            Tool::Chromium => &["chromium", "chromium-driver"],
         }
     }
 
@@ -47,6 +51,7 @@ impl Tool {
             Tool::Postgres => pg::find_bin_dir().is_ok() && Path::new(pg::PSQL).exists(),
             Tool::Redis => sys::which("redis-server").is_some(),
             Tool::Node => sys::which("node").is_some() && sys::which("npm").is_some(),
+            Tool::Chromium => Path::new("/usr/bin/chromium").exists(),
         }
     }
 }

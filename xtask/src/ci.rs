@@ -83,7 +83,7 @@ impl Step {
 
 pub fn run(root: &Path) -> Result<ExitCode> {
     let interrupted = sys::interrupt_flag()?;
-    apt::ensure_packages(&[Tool::Postgres, Tool::Redis, Tool::Node])?;
+    apt::ensure_packages(&[Tool::Postgres, Tool::Redis, Tool::Node, Tool::Chromium])?;
     let test_dir = root.join(".data").join("test");
     remove_leftovers(&test_dir)?;
 
@@ -97,7 +97,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         Ok(()) => {
             // Nothing in there is worth keeping after a green run.
             let _ = std::fs::remove_dir_all(&test_dir);
-            println!("xtask test: all {} steps succeeded", STEPS.len() + 1);
+            println!("xtask test: all {} steps succeeded", STEPS.len() + 2);
             Ok(ExitCode::SUCCESS)
         }
         Err(err) => {
@@ -163,6 +163,13 @@ fn start_services_and_run_steps(
     let test_dir = cluster.dir.parent().unwrap_or(root).to_path_buf();
     crate::newman::run(root, cluster, &test_dir, interrupted)
         .map_err(|e| format!("xtask test failed at step `newman`: {e}"))?;
+    println!("    ok in {:.1} s", started.elapsed().as_secs_f64());
+    // The web app: view-logic tests, release build, browser journeys and axe (SPEC §11).
+    sys::check_interrupted(interrupted)?;
+    println!("==> web app: unit tests, build, browser tests in headless Chromium (live server)");
+    let started = Instant::now();
+    crate::web::test(root, cluster, &test_dir, interrupted)
+        .map_err(|e| format!("xtask test failed at step `web`: {e}"))?;
     println!("    ok in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -54,6 +54,8 @@ fn run_with_database(
 
     let relais = build_server(root)?;
     sys::check_interrupted(interrupted)?;
+    let web_dir = crate::web::build(root)?;
+    sys::check_interrupted(interrupted)?;
 
     let env = ServerEnv::prepare(data_dir, cluster)?;
     sys::run(env.command(&relais).arg("migrate"))?;
@@ -97,6 +99,7 @@ fn run_with_database(
     );
     let mut server = env
         .command(&relais)
+        .env("RELAIS_WEB_DIR", &web_dir)
         .arg("serve")
         .spawn()
         .map_err(|err| format!("could not start {}: {err}", relais.display()))?;

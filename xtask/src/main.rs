@@ -6,6 +6,7 @@
 //! build on a cold cache: CI compiles it before anything else.
 
 mod apt;
+mod bench;
 mod ci;
 mod dev;
 mod newman;
@@ -13,6 +14,7 @@ mod pg;
 mod random;
 mod redis;
 mod sys;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -27,6 +29,8 @@ Usage: cargo xtask <command>
 Commands:
   run     Start PostgreSQL, migrate, create the demo tenant and serve Relais on this machine
   test    Run fmt, clippy and every workspace test against throwaway PostgreSQL and Redis
+  web     Build the web app into frontend/dist (served by `relais serve`)
+  bench   `bench search`: search latency on millions of generated rows (not part of `test`)
 ";
 
 fn main() -> ExitCode {
@@ -34,11 +38,13 @@ fn main() -> ExitCode {
     let outcome = match args.as_slice() {
         [cmd] if cmd == "run" => dev::run(&project_root()),
         [cmd] if cmd == "test" => ci::run(&project_root()),
+        [cmd] if cmd == "web" => web::build(&project_root()).map(|_| ExitCode::SUCCESS),
+        [cmd, rest @ ..] if cmd == "bench" => bench::run(&project_root(), rest),
         [cmd, ..] if cmd == "-h" || cmd == "--help" || cmd == "help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        [cmd, ..] if cmd == "run" || cmd == "test" => {
+        [cmd, ..] if cmd == "run" || cmd == "test" || cmd == "web" => {
             Err(format!("`cargo xtask {cmd}` takes no arguments\n\n{USAGE}"))
         }
         [cmd, ..] => Err(format!("unknown command `{cmd}`\n\n{USAGE}")),

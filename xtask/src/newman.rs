@@ -38,7 +38,7 @@ fn ensure_newman(root: &Path) -> Result<PathBuf> {
 }
 
 /// Wait until `GET /readyz` answers 200.
-fn wait_ready(port: u16, server: &mut Child, timeout: Duration) -> Result {
+pub fn wait_ready(port: u16, server: &mut Child, timeout: Duration) -> Result {
     let started = Instant::now();
     while started.elapsed() < timeout {
         if let Ok(Some(status)) = server.try_wait() {
@@ -57,7 +57,7 @@ fn wait_ready(port: u16, server: &mut Child, timeout: Duration) -> Result {
     Err("relais serve did not become ready in time".into())
 }
 
-fn stop(mut server: Child) {
+pub fn stop(mut server: Child) {
     let _ = Command::new("kill")
         .args(["-INT", &server.id().to_string()])
         .status();

@@ -25,11 +25,20 @@ pub struct ApiConfig {
     pub max_upload_bytes: u64,
     /// Concurrent password hashes; each takes ~19 MiB and one core for tens of milliseconds.
     pub hash_concurrency: usize,
+    /// Encrypts webhook signing secrets at rest (`RELAIS_SECRETS_KEY`; derived from the JWT
+    /// secret when unset).
+    pub secrets_cipher: relais_store::webhooks::SecretCipher,
+    /// Which addresses webhook endpoints may point at (`RELAIS_ALLOW_PRIVATE_WEBHOOKS`,
+    /// `RELAIS_WEBHOOK_ALLOWED_CIDRS`).
+    pub webhook_policy: relais_domain::webhooks::AddressPolicy,
 }
 
 impl ApiConfig {
     /// Sensible defaults around a secret; the server overrides from the environment.
     pub fn new(jwt_secret: SecretString) -> Self {
+        let secrets_cipher = relais_store::webhooks::SecretCipher::derived_from(
+            secrecy::ExposeSecret::expose_secret(&jwt_secret),
+        );
         Self {
             jwt_secret,
             jwt_issuer: "relais".into(),
@@ -44,6 +53,8 @@ impl ApiConfig {
             data_dir: std::path::PathBuf::from("./.data/files"),
             max_upload_bytes: 20 * 1024 * 1024,
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            secrets_cipher,
+            webhook_policy: Default::default(),
         }
     }
 }

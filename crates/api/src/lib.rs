@@ -42,13 +42,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(routes::api_keys::configure)
                 .configure(routes::admin::configure)
                 .configure(routes::organisations::configure)
+                .configure(routes::search::configure)
                 .configure(routes::pipeline::configure)
                 .configure(routes::interactions::configure)
                 .configure(routes::tasks::configure)
                 .configure(routes::products::configure)
                 .configure(routes::mandates::configure)
                 .configure(routes::people::configure)
-                .configure(routes::documents::configure),
+                .configure(routes::documents::configure)
+                .configure(routes::webhooks::configure),
         )
         .service(
             SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi::ApiDoc::openapi()),

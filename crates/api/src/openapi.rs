@@ -3,7 +3,7 @@
 
 use crate::routes::{
     admin, api_keys, auth, documents, health, interactions, mandates, me, organisations, people,
-    pipeline, products, roles, tasks, teams, users,
+    pipeline, products, roles, search, tasks, teams, users, webhooks,
 };
 use utoipa::{
     Modify, OpenApi,
@@ -39,7 +39,8 @@ use utoipa::{
         pipeline::update_stage_action, pipeline::delete_stage_action,
         documents::upload_document, documents::list_documents, documents::get_document,
         documents::download_document, documents::delete_document,
-        documents::organisation_documents,
+        documents::organisation_documents, documents::restore_document,
+        documents::purge_document,
         organisations::list_organisations, organisations::create_organisation,
         organisations::get_organisation, organisations::update_organisation,
         organisations::delete_organisation, organisations::duplicate_organisation,
@@ -49,20 +50,33 @@ use utoipa::{
         interactions::get_interaction, interactions::update_interaction,
         interactions::delete_interaction, interactions::interaction_history,
         interactions::organisation_interactions, interactions::organisation_timeline,
+        interactions::bulk_interactions, interactions::duplicate_interaction,
+        interactions::restore_interaction, interactions::purge_interaction,
         tasks::list_tasks, tasks::create_task, tasks::get_task, tasks::update_task,
         tasks::delete_task, tasks::bulk_tasks, tasks::task_history, tasks::organisation_tasks,
+        tasks::duplicate_task, tasks::restore_task, tasks::purge_task,
         products::list_products, products::create_product, products::get_product,
         products::update_product, products::delete_product, products::product_history,
+        products::bulk_products, products::duplicate_product, products::restore_product,
+        products::purge_product,
         mandates::list_mandates, mandates::create_mandate, mandates::get_mandate,
         mandates::update_mandate, mandates::delete_mandate, mandates::restore_mandate,
         mandates::purge_mandate, mandates::mandate_history, mandates::list_mandate_products,
         mandates::set_mandate_products, mandates::list_organisation_mandates,
+        mandates::bulk_mandates, mandates::duplicate_mandate,
         people::list_people, people::create_person, people::get_person, people::update_person,
         people::delete_person, people::duplicate_person, people::bulk_people,
         people::restore_person, people::purge_person, people::person_history,
+        webhooks::list_event_types, webhooks::list_webhooks, webhooks::create_webhook,
+        webhooks::get_webhook, webhooks::update_webhook, webhooks::delete_webhook,
+        webhooks::enable_webhook, webhooks::reveal_webhook_secret, webhooks::rotate_webhook_secret,
+        webhooks::test_webhook, webhooks::replay_webhook, webhooks::list_webhook_deliveries,
+        webhooks::get_webhook_delivery, webhooks::retry_webhook_delivery,
+        webhooks::list_event_deliveries,
         people::list_person_organisations, people::link_person_organisation,
         people::get_person_organisation, people::update_person_organisation,
         people::unlink_person_organisation, people::list_organisation_people,
+        search::search, search::autocomplete,
     ),
     modifiers(&Security),
     tags(
@@ -80,7 +94,9 @@ use utoipa::{
         (name = "products", description = "Products the firm distributes, by ISIN or internal code"),
         (name = "mandates", description = "Mandates: numbered agreements with organisations, their status flow and covered products"),
         (name = "documents", description = "Files attached to organisations, people and mandates"),
+        (name = "webhooks", description = "Webhook endpoints, signing secrets, the event catalogue and the delivery log (see docs/WEBHOOKS.md)"),
         (name = "pipeline", description = "Pipeline automation: actions run when a record enters a stage"),
+        (name = "search", description = "Global search (French full text, accents and typos tolerated) and autocomplete"),
         (name = "operations", description = "Health checks"),
     )
 )]
@@ -134,6 +150,63 @@ mod tests {
         assert!(
             committed == document_json(),
             "openapi/openapi.json is out of date: run `cargo run -p relais-server -- openapi`"
+        );
+    }
+
+    /// The CRM's request and record schemas carry a realistic example, and every example is
+    /// a valid instance of its Rust type (so a renamed field cannot leave a stale example).
+    #[test]
+    fn crm_schemas_have_examples_that_parse() {
+        use relais_types::*;
+        use serde::de::DeserializeOwned;
+        let doc: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
+        fn check<T: DeserializeOwned>(doc: &serde_json::Value, name: &str) {
+            let examples = doc["components"]["schemas"][name]["examples"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{name} has no example"));
+            assert!(!examples.is_empty(), "{name} has no example");
+            for e in examples {
+                if let Err(err) = serde_json::from_value::<T>(e.clone()) {
+                    panic!("the example of {name} does not parse: {err}");
+                }
+            }
+        }
+        macro_rules! all {
+            ($($t:ident),* $(,)?) => { $(check::<$t>(&doc, stringify!($t));)* };
+        }
+        all!(
+            OrganisationIn,
+            OrganisationPatch,
+            OrganisationOut,
+            BulkAction,
+            PersonIn,
+            PersonPatch,
+            PersonOut,
+            PersonOrganisationIn,
+            PersonOrganisationPatch,
+            PersonOrganisationOut,
+            OrganisationPersonOut,
+            ProductIn,
+            ProductPatch,
+            ProductOut,
+            ProductBulkAction,
+            MandateIn,
+            MandatePatch,
+            MandateOut,
+            MandateProductsIn,
+            MandateBulkAction,
+            InteractionIn,
+            InteractionPatch,
+            InteractionOut,
+            InteractionBulkAction,
+            TaskIn,
+            TaskPatch,
+            TaskOut,
+            TaskBulkAction,
+            DocumentOut,
+            StageActionIn,
+            StageActionPatch,
+            StageActionOut,
         );
     }
 

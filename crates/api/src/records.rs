@@ -1,5 +1,5 @@
 //! Pieces every business-record resource shares: who acts (for events), which rows a scope
-//! shows, sort cursors, and the history (event) wire shape.
+//! shows, sort cursors, the ids of a bulk action, and the history (event) wire shape.
 
 use crate::{
     auth::{Credential, Principal},
@@ -109,4 +109,32 @@ pub fn event_out(e: events::Event, tenant_slug: &str) -> EventOut {
         },
         data: e.data,
     }
+}
+
+/// Bulk ids: de-duplicated, 1 to 1000.
+pub fn bulk_ids(mut ids: Vec<Uuid>) -> ApiResult<Vec<Uuid>> {
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > 1000 {
+        return Err(ApiError::field(
+            "ids",
+            "out_of_range",
+            "between 1 and 1000 ids",
+        ));
+    }
+    Ok(ids)
+}
+
+/// 422 on `ids` naming the ids that were not found among `found`.
+pub fn unknown_ids(ids: &[Uuid], found: impl Iterator<Item = Uuid> + Clone) -> ApiError {
+    let missing: Vec<String> = ids
+        .iter()
+        .filter(|id| !found.clone().any(|f| f == **id))
+        .map(Uuid::to_string)
+        .collect();
+    ApiError::field(
+        "ids",
+        "not_found",
+        format!("unknown ids: {}", missing.join(", ")),
+    )
 }

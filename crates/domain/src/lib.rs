@@ -16,8 +16,10 @@ pub mod interactions;
 pub mod mandates;
 pub mod people;
 pub mod products;
+pub mod search;
 pub mod tasks;
 pub mod values;
+pub mod webhooks;
 
 pub use access::{Action, BuiltinRole, Grant, Grants, RecordOwner, Resource, Scope, Subject};
 pub use ids::*;

@@ -151,6 +151,27 @@ impl ProductCode {
     }
 }
 
+/// The code of the `attempt`-th copy of a product coded `code` (attempt 1, 2, …): the code
+/// suffixed `-COPY`, then `-COPY2`, `-COPY3`…, cutting the original so the result stays within
+/// [`ProductCode::MAX_CHARS`]. The result is always a well-formed internal code (an ISIN's
+/// copy is not an ISIN); the caller picks the first attempt that is free.
+pub fn copy_code(code: &str, attempt: u32) -> String {
+    let suffix = if attempt <= 1 {
+        "-COPY".to_owned()
+    } else {
+        format!("-COPY{attempt}")
+    };
+    let keep = ProductCode::MAX_CHARS.saturating_sub(suffix.len());
+    let base: String = code
+        .trim()
+        .to_ascii_uppercase()
+        .chars()
+        .filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "-_.".contains(*c))
+        .take(keep)
+        .collect();
+    format!("{base}{suffix}")
+}
+
 impl fmt::Display for ProductCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -187,6 +208,24 @@ mod tests {
             "",
         ] {
             assert_eq!(Isin::parse(bad).unwrap_err().code, "invalid_isin", "{bad}");
+        }
+    }
+
+    #[test]
+    fn copies_get_a_suffixed_internal_code() {
+        assert_eq!(copy_code("FR0010135103", 1), "FR0010135103-COPY");
+        assert_eq!(copy_code("FR0010135103", 2), "FR0010135103-COPY2");
+        let long = "A".repeat(40);
+        let c = copy_code(&long, 12);
+        assert_eq!(c.len(), ProductCode::MAX_CHARS);
+        assert!(c.ends_with("-COPY12"));
+        for code in ["FR0010135103", "ab", &long, "X.Y_Z-1"] {
+            for n in 1..4 {
+                let c = copy_code(code, n);
+                let parsed = ProductCode::parse(&c).unwrap_or_else(|e| panic!("{c}: {e}"));
+                assert!(!parsed.is_isin(), "{c}");
+                assert_eq!(parsed.as_str(), c);
+            }
         }
     }
 

@@ -8,6 +8,7 @@
 
 pub mod mail;
 pub mod pipeline;
+pub mod webhooks;
 
 use anyhow::Context;
 use relais_domain::TenantId;

@@ -21,6 +21,10 @@ pub struct Config {
     pub mail_from: String,
     /// Run the job worker inside `relais serve`.
     pub embedded_worker: bool,
+    /// Whole-request timeout of a webhook delivery (`RELAIS_WEBHOOK_TIMEOUT_SECS`, 15 s).
+    pub webhook_timeout: Duration,
+    /// The built web app served at `/` (`RELAIS_WEB_DIR`, default `frontend/dist`).
+    pub web_dir: PathBuf,
     pub api: ApiConfig,
 }
 
@@ -86,6 +90,28 @@ impl Config {
         if api.access_ttl.is_zero() || api.refresh_ttl <= api.access_ttl {
             bail!("RELAIS_REFRESH_TTL_SECS must exceed RELAIS_ACCESS_TTL_SECS, both > 0");
         }
+        if let Some(key) = var("RELAIS_SECRETS_KEY") {
+            api.secrets_cipher = relais_store::webhooks::SecretCipher::parse(&key)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        } else {
+            tracing::warn!(
+                "RELAIS_SECRETS_KEY is not set: webhook secrets are encrypted with a key derived \
+                 from RELAIS_JWT_SECRET (set a separate key in production, see docs/ADMIN.md)"
+            );
+        }
+        api.webhook_policy = relais_domain::webhooks::AddressPolicy {
+            allow_private: parse_bool("RELAIS_ALLOW_PRIVATE_WEBHOOKS", false)?,
+            allowed: var("RELAIS_WEBHOOK_ALLOWED_CIDRS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(|c| {
+                    relais_domain::webhooks::Cidr::parse(c)
+                        .map_err(|e| anyhow::anyhow!("RELAIS_WEBHOOK_ALLOWED_CIDRS: {}", e.message))
+                })
+                .collect::<anyhow::Result<_>>()?,
+        };
         if api.lockout_threshold < 1 {
             bail!("RELAIS_LOCKOUT_THRESHOLD must be at least 1");
         }
@@ -102,6 +128,8 @@ impl Config {
             mail_from: var("RELAIS_MAIL_FROM")
                 .unwrap_or_else(|| "Relais <no-reply@relais.localhost>".into()),
             embedded_worker: parse_bool("RELAIS_EMBEDDED_WORKER", true)?,
+            webhook_timeout: Duration::from_secs(parse("RELAIS_WEBHOOK_TIMEOUT_SECS", 15)?.max(1)),
+            web_dir: PathBuf::from(var("RELAIS_WEB_DIR").unwrap_or_else(|| "frontend/dist".into())),
             api,
         })
     }

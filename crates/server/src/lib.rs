@@ -5,6 +5,7 @@
 pub mod config;
 pub mod postman;
 pub mod seed;
+pub mod webapp;
 
 use actix_web::{
     App, HttpServer,
@@ -87,12 +88,24 @@ pub async fn start(cfg: &Config, listener: TcpListener) -> anyhow::Result<Runnin
             poll_interval: Duration::from_millis(500),
             ..Default::default()
         };
-        Some(tokio::spawn(relais_jobs::run(
+        let jobs = tokio::spawn(relais_jobs::run(
             db.clone(),
             mailer,
             wcfg,
             shutdown_rx.clone(),
-        )))
+        ));
+        let mut hooks_cfg = webhook_config(cfg);
+        hooks_cfg.poll_interval = Duration::from_millis(500);
+        let hooks = relais_jobs::webhooks::WebhookWorker::new(
+            db.clone(),
+            hooks_cfg,
+            std::sync::Arc::new(relais_jobs::webhooks::SystemClock),
+        )?;
+        let hooks = tokio::spawn(relais_jobs::webhooks::run(hooks, shutdown_rx.clone()));
+        Some(tokio::spawn(async move {
+            let _ = jobs.await;
+            let _ = hooks.await;
+        }))
     } else {
         None
     };
@@ -115,6 +128,7 @@ pub async fn start(cfg: &Config, listener: TcpListener) -> anyhow::Result<Runnin
     let addr = listener.local_addr()?;
     let data = web::Data::new(state);
     let max_body = cfg.api.max_json_bytes;
+    let web_dir = web::Data::new(crate::webapp::WebDir(cfg.web_dir.clone()));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
@@ -122,7 +136,9 @@ pub async fn start(cfg: &Config, listener: TcpListener) -> anyhow::Result<Runnin
             .wrap(Compress::default())
             .wrap(from_fn(relais_api::middleware::request_context))
             .configure(relais_api::configure)
-            .default_service(web::to(relais_api::middleware::not_found))
+            .app_data(web_dir.clone())
+            // The web app and its SPA fallback; unknown API paths stay problem+json 404s.
+            .default_service(web::to(crate::webapp::serve))
     })
     .listen(listener)?
     .shutdown_timeout(20)
@@ -137,6 +153,15 @@ pub async fn start(cfg: &Config, listener: TcpListener) -> anyhow::Result<Runnin
         server,
         worker,
     })
+}
+
+/// Webhook worker settings from the configuration (secrets key, address policy).
+pub fn webhook_config(cfg: &Config) -> relais_jobs::webhooks::WebhookConfig {
+    relais_jobs::webhooks::WebhookConfig::with_timeout(
+        cfg.api.secrets_cipher.clone(),
+        cfg.api.webhook_policy.clone(),
+        cfg.webhook_timeout,
+    )
 }
 
 /// Initialise JSON logs (RUST_LOG filters; default `info`).

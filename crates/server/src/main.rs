@@ -352,13 +352,20 @@ async fn serve() -> anyhow::Result<()> {
 
 async fn worker() -> anyhow::Result<()> {
     let cfg = Config::from_env()?;
-    let db = relais_server::connect(cfg.database_url.expose_secret(), 4).await?;
+    let db = relais_server::connect(cfg.database_url.expose_secret(), 10).await?;
     let mailer = relais_jobs::Mailer::from_url(cfg.smtp_url(), &cfg.mail_from)?;
     let (tx, rx) = tokio::sync::watch::channel(false);
+    let hooks = relais_jobs::webhooks::WebhookWorker::new(
+        db.clone(),
+        relais_server::webhook_config(&cfg),
+        std::sync::Arc::new(relais_jobs::webhooks::SystemClock),
+    )?;
+    let hooks = tokio::spawn(relais_jobs::webhooks::run(hooks, rx.clone()));
     let handle = tokio::spawn(relais_jobs::run(db, mailer, Default::default(), rx));
     shutdown_signal().await;
     let _ = tx.send(true);
     let _ = handle.await;
+    let _ = hooks.await;
     Ok(())
 }
 

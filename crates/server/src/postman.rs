@@ -22,6 +22,7 @@ const FOLDERS: &[&str] = &[
     "interactions",
     "tasks",
     "documents",
+    "webhooks",
     "admin",
 ];
 
@@ -152,7 +153,9 @@ fn example(doc: &Value, folder: &str, name: &str, schema: &Value, depth: usize) 
             Value::Object(out)
         }
         "array" => {
-            if name.ends_with("_ids") || name == "ids" {
+            if name == "event_types" {
+                json!(["*"])
+            } else if name.ends_with("_ids") || name == "ids" {
                 json!([var_for_id_field(folder, name)])
             } else {
                 json!([])
@@ -163,6 +166,7 @@ fn example(doc: &Value, folder: &str, name: &str, schema: &Value, depth: usize) 
         "boolean" => json!(true),
         _ => match (format, name) {
             ("uuid", n) => json!(var_for_id_field(folder, n)),
+            ("date-time", "since") => json!("{{$isoTimestamp}}"),
             ("date-time", _) => json!("2030-01-01T09:00:00Z"),
             ("date", _) => json!("2030-01-01"),
             (_, n) if n.contains("email") => {
@@ -175,6 +179,7 @@ fn example(doc: &Value, folder: &str, name: &str, schema: &Value, depth: usize) 
             (_, "refresh_token") => json!("{{refresh_token}}"),
             (_, "token") => json!("rp_not-a-real-token"),
             (_, "country") => json!("FR"),
+            (_, "url") => json!("https://hooks.example.com/newman"),
             (_, "phone") => json!("+33 1 23 45 67 89"),
             _ => json!(format!("Newman {name} {{{{$randomInt}}}}")),
         },
@@ -193,6 +198,8 @@ fn placement(method: &str, path: &str) -> (u8, u8) {
         ("delete", _, p) if p >= 2 => (1, 5),
         ("delete", _, _) => (1, 7),
         ("post", "login", _) => (0, 0),
+        // A webhook test message creates the delivery that retry and the logs then use.
+        ("post", "test", _) => (0, 4),
         ("get", _, 0) => (0, 1),
         ("post", _, 0) if !path.ends_with("/bulk") => (0, 2),
         ("get", _, 1) if last.starts_with('{') => (0, 3),
@@ -285,6 +292,9 @@ fn build_item(doc: &Value, method: &str, path: &str, op: &Value) -> Op {
                 b = json!({"email": "{{operator_email}}", "password": "{{operator_password}}"});
             } else if id == "v1.auth.password_forgot" {
                 b = json!({"email": "{{email}}", "tenant": "{{tenant}}"});
+            } else if id == "v1.pipeline.action.create" {
+                // `create_task` (the first action) needs the title of the task it creates.
+                b["task_title"] = json!("Newman follow-up");
             } else if id == "v1.auth.password_change" {
                 b = json!({"current_password": "not-the-password-0", "new_password": "Newman-pass-2026!"});
             } else if method == "patch" && b.as_object().is_some_and(|o| o.is_empty()) {
@@ -302,10 +312,30 @@ fn build_item(doc: &Value, method: &str, path: &str, op: &Value) -> Op {
             id_var(&folder)
         ));
     }
-    if method == "get" || method == "post" || method == "patch" || method == "put" {
+    // A duplicate answers with the copy's ETag, not the folder record's.
+    if (method == "get" || method == "post" || method == "patch" || method == "put")
+        && !path.ends_with("/duplicate")
+    {
         tests.push(format!(
             "if (pm.response.headers.has('ETag')) {{ pm.collectionVariables.set('{etag_var}', pm.response.headers.get('ETag')); }}"
         ));
+    }
+    // A copy would outlive the clean-up phase (and, for a mandate, keep its organisation and
+    // products from being purged): erase it right away when the resource can purge.
+    if method == "post" && path.ends_with("/duplicate") {
+        let purge = path.replace("/duplicate", "/purge");
+        if doc
+            .pointer(&format!(
+                "/paths/{}/post",
+                purge.replace('~', "~0").replace('/', "~1")
+            ))
+            .is_some()
+        {
+            let base = purge.split("/{").next().unwrap_or_default();
+            tests.push(format!(
+                "if (pm.response.code === 201) {{ pm.sendRequest({{ url: pm.variables.replaceIn('{{{{baseUrl}}}}') + '{base}/' + pm.response.json().id + '/purge', method: 'POST', header: {{ 'Authorization': 'Bearer ' + pm.collectionVariables.get('access_token') }} }}, function (err, res) {{ pm.test('the copy is purged', function () {{ pm.expect(err).to.equal(null); pm.expect(res.code).to.equal(204); }}); }}); }}"
+            ));
+        }
     }
     match id {
         "v1.auth.login" | "v1.auth.refresh" => tests.push(
@@ -313,6 +343,12 @@ fn build_item(doc: &Value, method: &str, path: &str, op: &Value) -> Op {
              pm.collectionVariables.set('access_token', b.access_token); \
              pm.collectionVariables.set('refresh_token', b.refresh_token); \
              pm.collectionVariables.set('user_id', b.user.id); }"
+                .into(),
+        ),
+        "v1.webhook.test" => tests.push(
+            "if (pm.response.code === 202) { const b = pm.response.json(); \
+             pm.collectionVariables.set('delivery_id', b.id); \
+             pm.collectionVariables.set('event_id', b.event_id); }"
                 .into(),
         ),
         "v1.admin.login" => tests.push(
@@ -524,6 +560,24 @@ mod tests {
         assert_eq!(names.len(), count);
         assert_eq!(names[0], "POST /api/v1/auth/login");
         assert_eq!(names.last().unwrap(), "POST /api/v1/auth/logout");
+    }
+
+    #[test]
+    fn duplicates_purge_their_copy() {
+        let doc: Value = serde_json::from_str(&relais_api::openapi::document_json()).unwrap();
+        let (c, _) = generate(&doc);
+        let item = c["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|f| f["item"].as_array().unwrap().iter())
+            .find(|i| i["name"] == "POST /api/v1/mandates/{id}/duplicate")
+            .expect("the mandate duplicate is in the collection");
+        let script = item["event"][0]["script"]["exec"].to_string();
+        assert!(
+            script.contains("'/api/v1/mandates/' + pm.response.json().id + '/purge'"),
+            "{script}"
+        );
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct DbConfig {
 #[derive(Clone)]
 pub struct Db {
     conn: DatabaseConnection,
+    /// For LISTEN connections, which live outside the pool.
+    url: std::sync::Arc<str>,
 }
 
 /// A transaction scoped to one tenant by row-level security. Commit explicitly; dropping it
@@ -42,7 +44,10 @@ impl Db {
             .acquire_timeout(cfg.acquire_timeout)
             .sqlx_logging(false);
         let conn = Database::connect(opts).await?;
-        Ok(Self { conn })
+        Ok(Self {
+            conn,
+            url: cfg.url.as_str().into(),
+        })
     }
 
     /// Start a transaction confined to `tenant`.
@@ -92,9 +97,10 @@ impl Db {
     }
 
     /// A LISTEN connection on `channel` (workers are woken by NOTIFY instead of polling hard).
+    /// It is a connection of its own, so each listening worker does not take one from the pool
+    /// for good.
     pub async fn listen(&self, channel: &str) -> Result<sqlx::postgres::PgListener> {
-        let pool = self.conn.get_postgres_connection_pool();
-        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+        let mut listener = sqlx::postgres::PgListener::connect(&self.url).await?;
         listener.listen(channel).await?;
         Ok(listener)
     }

@@ -49,11 +49,8 @@ pub async fn parent(
     record_type: &str,
     record_id: Uuid,
 ) -> Result<Option<Parent>> {
-    let table = match record_type {
-        "organisation" => "organisations",
-        "person" => "people",
-        "mandate" => "mandates",
-        _ => return Ok(None),
+    let Some(table) = parent_table(record_type) else {
+        return Ok(None);
     };
     let sql = format!(
         "SELECT r.owner_id, (SELECT u.team_id FROM users u WHERE u.tenant_id = r.tenant_id \
@@ -70,6 +67,46 @@ pub async fn parent(
             owner_team_id: r.try_get("", "owner_team_id")?,
         }),
     })
+}
+
+/// The parent record, live or in the trash: its owner and whether it is deleted. `None` when
+/// it no longer exists (purged) or the type is unknown.
+pub async fn parent_any(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    record_type: &str,
+    record_id: Uuid,
+) -> Result<Option<(Parent, bool)>> {
+    let Some(table) = parent_table(record_type) else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "SELECT r.owner_id, (SELECT u.team_id FROM users u WHERE u.tenant_id = r.tenant_id \
+         AND u.id = r.owner_id) AS owner_team_id, r.deleted_at IS NOT NULL AS deleted \
+         FROM {table} r WHERE r.tenant_id = $1 AND r.id = $2"
+    );
+    let row = db
+        .query_one_raw(stmt(&sql, [tenant.into(), record_id.into()]))
+        .await?;
+    Ok(match row {
+        None => None,
+        Some(r) => Some((
+            Parent {
+                owner_id: r.try_get("", "owner_id")?,
+                owner_team_id: r.try_get("", "owner_team_id")?,
+            },
+            r.try_get("", "deleted")?,
+        )),
+    })
+}
+
+fn parent_table(record_type: &str) -> Option<&'static str> {
+    match record_type {
+        "organisation" => Some("organisations"),
+        "person" => Some("people"),
+        "mandate" => Some("mandates"),
+        _ => None,
+    }
 }
 
 pub async fn insert(
@@ -110,19 +147,21 @@ pub async fn find(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<O
     )
 }
 
-/// Live documents of one record, oldest first, keyset by id.
+/// Live documents of one record (or those in its trash when `deleted`), oldest first, keyset
+/// by id.
 pub async fn list_for(
     db: &impl ConnectionTrait,
     tenant: Uuid,
     record_type: &str,
     record_id: Uuid,
+    deleted: bool,
     after: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<Document>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM documents WHERE tenant_id = $1 AND record_type = $2 \
-         AND record_id = $3 AND deleted_at IS NULL AND ($4::uuid IS NULL OR id > $4) \
-         ORDER BY id LIMIT $5"
+         AND record_id = $3 AND (deleted_at IS NOT NULL) = $6 \
+         AND ($4::uuid IS NULL OR id > $4) ORDER BY id LIMIT $5"
     );
     Ok(Document::find_by_statement(stmt(
         &sql,
@@ -132,6 +171,7 @@ pub async fn list_for(
             record_id.into(),
             after.into(),
             (limit as i64).into(),
+            deleted.into(),
         ],
     ))
     .all(db)
@@ -154,6 +194,19 @@ pub async fn soft_delete(
     Ok(res.rows_affected() == 1)
 }
 
+/// Take out of the trash, if deleted less than 30 days ago.
+pub async fn restore(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<bool> {
+    let res = db
+        .execute_raw(stmt(
+            "UPDATE documents SET deleted_at = NULL, deleted_by = NULL, updated_at = now() \
+             WHERE tenant_id = $1 AND id = $2 AND deleted_at > now() - interval '30 days'",
+            [tenant.into(), id.into()],
+        ))
+        .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Erase the row for good; the caller removes the file once the transaction has committed.
 pub async fn purge(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<bool> {
     let res = db
         .execute_raw(stmt(
@@ -162,4 +215,22 @@ pub async fn purge(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<
         ))
         .await?;
     Ok(res.rows_affected() == 1)
+}
+
+/// Erase every document row (live or in the trash) of a record being purged; returns their
+/// ids so the caller can delete the files once the transaction has committed.
+pub async fn purge_for_record(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    record_type: &str,
+    record_id: Uuid,
+) -> Result<Vec<Uuid>> {
+    let rows = db
+        .query_all_raw(stmt(
+            "DELETE FROM documents WHERE tenant_id = $1 AND record_type = $2 AND record_id = $3 \
+             RETURNING id",
+            [tenant.into(), record_type.into(), record_id.into()],
+        ))
+        .await?;
+    rows.iter().map(|r| Ok(r.try_get("", "id")?)).collect()
 }

@@ -67,6 +67,8 @@ pub struct InteractionFilter {
     pub occurred_to: Option<DateTime<Utc>>,
     /// Substring of the summary (case-insensitive).
     pub q: Option<String>,
+    /// List the trash instead of live interactions.
+    pub deleted: bool,
 }
 
 /// Sortable fields: name → (expression, cast).
@@ -127,7 +129,11 @@ pub(crate) fn owned_by(sql: &mut Sql, v: Visibility, t: &str, col: &str) {
 }
 
 fn filters(sql: &mut Sql, f: &InteractionFilter) {
-    sql.push(" AND i.deleted_at IS NULL");
+    sql.push(if f.deleted {
+        " AND i.deleted_at IS NOT NULL"
+    } else {
+        " AND i.deleted_at IS NULL"
+    });
     if let Some(o) = f.organisation_id {
         sql.push(" AND i.organisation_id = ").bind(o);
     }
@@ -219,6 +225,23 @@ pub async fn find(
     )
 }
 
+/// Lock the live interactions among `ids` for a write (bulk actions) and return them.
+pub async fn find_many_for_update(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Interaction>> {
+    let sql = format!(
+        "{SELECT} FROM interactions i WHERE i.tenant_id = $1 AND i.id = ANY($2) \
+         AND i.deleted_at IS NULL ORDER BY i.id FOR UPDATE OF i"
+    );
+    Ok(
+        Interaction::find_by_statement(stmt(&sql, [tenant.into(), ids.to_vec().into()]))
+            .all(db)
+            .await?,
+    )
+}
+
 pub async fn insert(
     db: &impl ConnectionTrait,
     tenant: Uuid,
@@ -281,6 +304,29 @@ pub async fn soft_delete(
             "UPDATE interactions SET deleted_at = now(), deleted_by = $3, updated_at = now() \
              WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
             [tenant.into(), id.into(), actor.into()],
+        ))
+        .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Take out of the trash, if deleted less than 30 days ago.
+pub async fn restore(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<bool> {
+    let res = db
+        .execute_raw(stmt(
+            "UPDATE interactions SET deleted_at = NULL, deleted_by = NULL, updated_at = now() \
+             WHERE tenant_id = $1 AND id = $2 AND deleted_at > now() - interval '30 days'",
+            [tenant.into(), id.into()],
+        ))
+        .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Erase for good.
+pub async fn purge(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<bool> {
+    let res = db
+        .execute_raw(stmt(
+            "DELETE FROM interactions WHERE tenant_id = $1 AND id = $2",
+            [tenant.into(), id.into()],
         ))
         .await?;
     Ok(res.rows_affected() == 1)

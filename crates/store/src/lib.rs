@@ -25,6 +25,7 @@ pub mod people;
 pub mod pipeline;
 pub mod products;
 pub mod roles;
+pub mod search;
 pub mod sql;
 pub mod tasks;
 pub mod teams;

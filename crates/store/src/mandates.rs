@@ -266,6 +266,23 @@ pub async fn find_for_update(
     )
 }
 
+/// Lock the live mandates among `ids` for a write (bulk actions) and return them.
+pub async fn find_many_for_update(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Mandate>> {
+    let sql = format!(
+        "{SELECT} FROM mandates m WHERE m.tenant_id = $1 AND m.id = ANY($2) \
+         AND m.deleted_at IS NULL ORDER BY m.id FOR UPDATE OF m"
+    );
+    Ok(
+        Mandate::find_by_statement(stmt(&sql, [tenant.into(), ids.to_vec().into()]))
+            .all(db)
+            .await?,
+    )
+}
+
 /// Is `number` used by a mandate of the tenant (trash included)?
 pub async fn number_taken(db: &impl ConnectionTrait, tenant: Uuid, number: &str) -> Result<bool> {
     let row = db

@@ -56,6 +56,8 @@ pub struct ProductFilter {
     pub q: Option<String>,
     pub categories: Vec<String>,
     pub active: Option<bool>,
+    /// List the trash instead of live products.
+    pub deleted: bool,
 }
 
 /// Sortable fields: name → (expression, cast).
@@ -94,7 +96,11 @@ pub fn parse_sort(s: &str) -> std::result::Result<Vec<SortKey>, String> {
 }
 
 fn filters(sql: &mut Sql, f: &ProductFilter) {
-    sql.push(" AND p.deleted_at IS NULL");
+    sql.push(if f.deleted {
+        " AND p.deleted_at IS NOT NULL"
+    } else {
+        " AND p.deleted_at IS NULL"
+    });
     if let Some(q) = &f.q {
         sql.push(" AND (strpos(lower(p.name), lower(")
             .bind(q.clone())
@@ -181,6 +187,36 @@ pub async fn find_live(
     )
 }
 
+/// Lock the live products among `ids` for a write (bulk actions) and return them.
+pub async fn find_many_for_update(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Product>> {
+    let sql = format!(
+        "{SELECT} FROM products p WHERE p.tenant_id = $1 AND p.id = ANY($2) \
+         AND p.deleted_at IS NULL ORDER BY p.id FOR UPDATE OF p"
+    );
+    Ok(
+        Product::find_by_statement(stmt(&sql, [tenant.into(), ids.to_vec().into()]))
+            .all(db)
+            .await?,
+    )
+}
+
+/// Is `code` used by a live product of the tenant (whatever the case)?
+pub async fn code_taken(db: &impl ConnectionTrait, tenant: Uuid, code: &str) -> Result<bool> {
+    let row = db
+        .query_one_raw(stmt(
+            "SELECT EXISTS (SELECT 1 FROM products WHERE tenant_id = $1 \
+             AND lower(code) = lower($2) AND deleted_at IS NULL) AS taken",
+            [tenant.into(), code.into()],
+        ))
+        .await?
+        .expect("exists row");
+    Ok(row.try_get("", "taken")?)
+}
+
 pub async fn insert(db: &impl ConnectionTrait, tenant: Uuid, f: &ProductFields) -> Result<Product> {
     let id = Uuid::now_v7();
     db.execute_raw(stmt(
@@ -235,6 +271,31 @@ pub async fn soft_delete(
             "UPDATE products SET deleted_at = now(), deleted_by = $3, updated_at = now() \
              WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
             [tenant.into(), id.into(), actor.into()],
+        ))
+        .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Take out of the trash, if deleted less than 30 days ago. Fails with the
+/// `products_code_key` conflict when a live product has taken the code meanwhile.
+pub async fn restore(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<bool> {
+    let res = db
+        .execute_raw(stmt(
+            "UPDATE products SET deleted_at = NULL, deleted_by = NULL, updated_at = now() \
+             WHERE tenant_id = $1 AND id = $2 AND deleted_at > now() - interval '30 days'",
+            [tenant.into(), id.into()],
+        ))
+        .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Erase for good. Fails with `mandate_products_product_fkey` while a mandate (trash
+/// included) covers the product.
+pub async fn purge(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<bool> {
+    let res = db
+        .execute_raw(stmt(
+            "DELETE FROM products WHERE tenant_id = $1 AND id = $2",
+            [tenant.into(), id.into()],
         ))
         .await?;
     Ok(res.rows_affected() == 1)

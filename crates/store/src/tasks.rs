@@ -86,6 +86,8 @@ pub struct TaskFilter {
     pub due_to: Option<DateTime<Utc>>,
     /// Substring of the title (case-insensitive).
     pub q: Option<String>,
+    /// List the trash instead of live tasks.
+    pub deleted: bool,
 }
 
 const DUE_ASC: &str = "coalesce(t.due_at, 'infinity'::timestamptz)";
@@ -138,7 +140,11 @@ pub fn parse_sort(s: &str) -> std::result::Result<Vec<SortKey>, String> {
 }
 
 fn filters(sql: &mut Sql, f: &TaskFilter) {
-    sql.push(" AND t.deleted_at IS NULL");
+    sql.push(if f.deleted {
+        " AND t.deleted_at IS NOT NULL"
+    } else {
+        " AND t.deleted_at IS NULL"
+    });
     if !f.statuses.is_empty() {
         sql.push(" AND t.status = ANY(")
             .bind(f.statuses.clone())
@@ -332,6 +338,29 @@ pub async fn soft_delete(
             "UPDATE tasks SET deleted_at = now(), deleted_by = $3, updated_at = now() \
              WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
             [tenant.into(), id.into(), actor.into()],
+        ))
+        .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Take out of the trash, if deleted less than 30 days ago.
+pub async fn restore(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<bool> {
+    let res = db
+        .execute_raw(stmt(
+            "UPDATE tasks SET deleted_at = NULL, deleted_by = NULL, updated_at = now() \
+             WHERE tenant_id = $1 AND id = $2 AND deleted_at > now() - interval '30 days'",
+            [tenant.into(), id.into()],
+        ))
+        .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Erase for good.
+pub async fn purge(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<bool> {
+    let res = db
+        .execute_raw(stmt(
+            "DELETE FROM tasks WHERE tenant_id = $1 AND id = $2",
+            [tenant.into(), id.into()],
         ))
         .await?;
     Ok(res.rows_affected() == 1)

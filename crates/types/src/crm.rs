@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"id": "0194b8a2-3c41-7d5e-8f60-1a2b3c4d5e01", "name": "Banque Lumière Gestion", "type": "investor", "category": "opcvm", "pipeline_stage": "qualification", "stage_changed_at": "2026-01-30T16:42:20Z", "email": "contact@lumiere-gestion.fr", "phone": "+33 1 42 68 53 00", "website": "https://www.lumiere-gestion.fr", "address": "12 rue de la Paix", "city": "Paris", "postcode": "75002", "country": "FR", "notes": "Rencontrée au salon Patrimonia 2025.", "owner_id": "0194b8a0-1f2e-7a3b-8c4d-5e6f70819201", "active": true, "expected_amount": 2500000.0, "tags": ["institutionnel", "Paris"], "last_contact_at": "2026-02-03T10:00:00Z", "created_at": "2026-01-12T09:15:00Z", "updated_at": "2026-01-30T16:42:20Z"}))))]
 pub struct OrganisationOut {
     pub id: Uuid,
     pub name: String,
@@ -41,6 +42,7 @@ pub struct OrganisationOut {
 /// Create an organisation. `owner_id` defaults to the caller.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"name": "Banque Lumière Gestion", "type": "investor", "category": "opcvm", "pipeline_stage": "prospect", "email": "contact@lumiere-gestion.fr", "phone": "+33 1 42 68 53 00", "website": "https://www.lumiere-gestion.fr", "address": "12 rue de la Paix", "city": "Paris", "postcode": "75002", "country": "FR", "notes": "Rencontrée au salon Patrimonia 2025.", "expected_amount": 2500000.0, "tags": ["institutionnel", "Paris"]}))))]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationIn {
     pub name: String,
@@ -79,6 +81,7 @@ pub struct OrganisationIn {
 /// Change an organisation: absent fields stay, `null` clears an optional field.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"pipeline_stage": "qualification", "expected_amount": 3000000.0, "notes": null}))))]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationPatch {
     pub name: Option<String>,
@@ -153,6 +156,7 @@ pub struct EventOut {
 /// An action applied to many records at once, all or nothing.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"action": "change_stage", "stage": "proposition", "ids": ["0194b8a2-3c41-7d5e-8f60-1a2b3c4d5e01", "0194b8a2-3c41-7d5e-8f60-1a2b3c4d5e02"]}))))]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum BulkAction {
     ChangeStage {
@@ -198,6 +202,7 @@ pub enum StageActionKind {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"id": "0194b8a9-1a2b-7c3d-8e4f-5a6b7c8d9e71", "stage": "proposition", "action": "create_task", "task_title": "Préparer la proposition commerciale", "task_due_days": 7, "task_priority": "high", "active": true, "created_at": "2026-01-05T08:00:00Z", "updated_at": "2026-01-05T08:00:00Z"}))))]
 pub struct StageActionOut {
     pub id: Uuid,
     pub stage: PipelineStage,
@@ -212,6 +217,7 @@ pub struct StageActionOut {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"stage": "proposition", "action": "create_task", "task_title": "Préparer la proposition commerciale", "task_due_days": 7, "task_priority": "high"}))))]
 #[serde(deny_unknown_fields)]
 pub struct StageActionIn {
     pub stage: PipelineStage,
@@ -230,6 +236,7 @@ pub struct StageActionIn {
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"task_due_days": 10, "active": false}))))]
 #[serde(deny_unknown_fields)]
 pub struct StageActionPatch {
     pub stage: Option<PipelineStage>,

@@ -15,6 +15,7 @@ pub mod interactions;
 pub mod mandates;
 pub mod people;
 pub mod products;
+pub mod search;
 pub mod tasks;
 pub mod webhooks;
 
@@ -28,5 +29,6 @@ pub use interactions::*;
 pub use mandates::*;
 pub use people::*;
 pub use products::*;
+pub use search::*;
 pub use tasks::*;
 pub use webhooks::*;

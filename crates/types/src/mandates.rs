@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"id": "0194b8a5-2a3b-7c4d-8e5f-60718293a421", "number": "M-2026-001", "organisation_id": "0194b8a2-3c41-7d5e-8f60-1a2b3c4d5e01", "status": "signed", "signed_at": "2026-02-10T15:30:00Z", "start_date": "2026-03-01", "end_date": "2027-02-28", "amount": 1500000.0, "owner_id": "0194b8a0-1f2e-7a3b-8c4d-5e6f70819201", "notes": "Mandat de distribution exclusif pour l'Île-de-France.", "product_ids": ["0194b8a4-9d8c-7b6a-8594-a3b2c1d0e131", "0194b8a4-9d8c-7b6a-8594-a3b2c1d0e132"], "created_at": "2026-01-20T11:00:00Z", "updated_at": "2026-02-10T15:30:00Z"}))))]
 pub struct MandateOut {
     pub id: Uuid,
     /// Unique in the firm, e.g. `M-2026-001`.
@@ -35,6 +36,7 @@ pub struct MandateOut {
 /// (`M-2026-001`, `M-2026-002`…). `owner_id` defaults to the caller, `status` to `draft`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"organisation_id": "0194b8a2-3c41-7d5e-8f60-1a2b3c4d5e01", "status": "draft", "start_date": "2026-03-01", "end_date": "2027-02-28", "amount": 1500000.0, "notes": "Mandat de distribution exclusif pour l'Île-de-France.", "product_ids": ["0194b8a4-9d8c-7b6a-8594-a3b2c1d0e131", "0194b8a4-9d8c-7b6a-8594-a3b2c1d0e132"]}))))]
 #[serde(deny_unknown_fields)]
 pub struct MandateIn {
     #[serde(default)]
@@ -66,6 +68,7 @@ pub struct MandateIn {
 /// `invalid_transition`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"status": "signed", "signed_at": "2026-02-10T15:30:00Z", "amount": 1750000.0}))))]
 #[serde(deny_unknown_fields)]
 pub struct MandatePatch {
     pub number: Option<String>,
@@ -94,7 +97,26 @@ pub struct MandatePatch {
 /// The full set of products a mandate covers (replaces the previous set).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"product_ids": ["0194b8a4-9d8c-7b6a-8594-a3b2c1d0e131", "0194b8a4-9d8c-7b6a-8594-a3b2c1d0e132"]}))))]
 #[serde(deny_unknown_fields)]
 pub struct MandateProductsIn {
     pub product_ids: Vec<Uuid>,
+}
+
+/// An action applied to many mandates at once, all or nothing.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"action": "change_status", "status": "active", "ids": ["0194b8a5-2a3b-7c4d-8e5f-60718293a421", "0194b8a5-2a3b-7c4d-8e5f-60718293a422"]}))))]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MandateBulkAction {
+    /// Give the mandates to `owner_id`.
+    AssignOwner { ids: Vec<Uuid>, owner_id: Uuid },
+    /// Move every mandate to `status`; each move must follow the status flow, otherwise the
+    /// whole batch is refused (422 `invalid_transition`, one error per mandate).
+    ChangeStatus {
+        ids: Vec<Uuid>,
+        status: MandateStatus,
+    },
+    /// Move the mandates to the trash.
+    Delete { ids: Vec<Uuid> },
 }

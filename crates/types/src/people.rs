@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"id": "0194b8a3-7e12-7f3a-9b4c-5d6e7f809a11", "first_name": "Claire", "last_name": "Martin", "full_name": "Claire Martin", "email": "claire.martin@lumiere-gestion.fr", "phone": "+33 6 12 34 56 78", "job_title": "Directrice des investissements", "notes": "Préfère être contactée le matin.", "owner_id": "0194b8a0-1f2e-7a3b-8c4d-5e6f70819201", "tags": ["décideur"], "active": true, "last_contact_at": "2026-02-03T10:00:00Z", "created_at": "2026-01-12T09:20:00Z", "updated_at": "2026-01-12T09:20:00Z"}))))]
 pub struct PersonOut {
     pub id: Uuid,
     pub first_name: Option<String>,
@@ -33,6 +34,7 @@ pub struct PersonOut {
 /// in the same transaction (at most one of them primary).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"first_name": "Claire", "last_name": "Martin", "email": "claire.martin@lumiere-gestion.fr", "phone": "+33 6 12 34 56 78", "job_title": "Directrice des investissements", "notes": "Préfère être contactée le matin.", "tags": ["décideur"], "organisations": [{"organisation_id": "0194b8a2-3c41-7d5e-8f60-1a2b3c4d5e01", "role": "Directrice des investissements", "is_primary": true}]}))))]
 #[serde(deny_unknown_fields)]
 pub struct PersonIn {
     #[serde(default)]
@@ -59,6 +61,7 @@ pub struct PersonIn {
 /// Change a person: absent fields stay, `null` clears an optional field.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"job_title": "Directrice générale déléguée", "phone": "+33 6 98 76 54 32", "notes": null}))))]
 #[serde(deny_unknown_fields)]
 pub struct PersonPatch {
     #[serde(default, with = "crate::iam::double_option")]
@@ -88,6 +91,7 @@ pub struct PersonPatch {
 /// person non-primary.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"organisation_id": "0194b8a2-3c41-7d5e-8f60-1a2b3c4d5e01", "role": "Directrice des investissements", "is_primary": true}))))]
 #[serde(deny_unknown_fields)]
 pub struct PersonOrganisationIn {
     pub organisation_id: Uuid,
@@ -101,6 +105,7 @@ pub struct PersonOrganisationIn {
 /// Change a link: absent fields stay, `role: null` clears the role.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"role": "Membre du comité d'investissement", "is_primary": false}))))]
 #[serde(deny_unknown_fields)]
 pub struct PersonOrganisationPatch {
     #[serde(default, with = "crate::iam::double_option")]
@@ -112,6 +117,7 @@ pub struct PersonOrganisationPatch {
 /// One organisation a person is linked to, as seen from the person.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"person_id": "0194b8a3-7e12-7f3a-9b4c-5d6e7f809a11", "organisation_id": "0194b8a2-3c41-7d5e-8f60-1a2b3c4d5e01", "name": "Banque Lumière Gestion", "type": "investor", "role": "Directrice des investissements", "is_primary": true, "created_at": "2026-01-12T09:20:00Z"}))))]
 pub struct PersonOrganisationOut {
     pub person_id: Uuid,
     pub organisation_id: Uuid,
@@ -130,6 +136,7 @@ pub struct PersonOrganisationOut {
 /// One person linked to an organisation, as seen from the organisation (its contacts).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"person_id": "0194b8a3-7e12-7f3a-9b4c-5d6e7f809a11", "organisation_id": "0194b8a2-3c41-7d5e-8f60-1a2b3c4d5e01", "first_name": "Claire", "last_name": "Martin", "full_name": "Claire Martin", "email": "claire.martin@lumiere-gestion.fr", "phone": "+33 6 12 34 56 78", "job_title": "Directrice des investissements", "active": true, "role": "Directrice des investissements", "is_primary": true, "created_at": "2026-01-12T09:20:00Z"}))))]
 pub struct OrganisationPersonOut {
     pub person_id: Uuid,
     pub organisation_id: Uuid,

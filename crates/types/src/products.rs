@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"id": "0194b8a4-9d8c-7b6a-8594-a3b2c1d0e131", "name": "Carmignac Patrimoine A EUR Acc", "code": "FR0010135103", "is_isin": true, "category": "opcvm", "active": true, "notes": "Fonds diversifié, part A capitalisation.", "created_at": "2026-01-08T14:00:00Z", "updated_at": "2026-01-08T14:00:00Z"}))))]
 pub struct ProductOut {
     pub id: Uuid,
     pub name: String,
@@ -28,6 +29,7 @@ pub struct ProductOut {
 /// characters among `A–Z 0–9 - _ .` (lower case is upper-cased).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"name": "Carmignac Patrimoine A EUR Acc", "code": "FR0010135103", "category": "opcvm", "active": true, "notes": "Fonds diversifié, part A capitalisation."}))))]
 #[serde(deny_unknown_fields)]
 pub struct ProductIn {
     pub name: String,
@@ -43,6 +45,7 @@ pub struct ProductIn {
 /// Change a product: absent fields stay, `null` clears an optional field.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"name": "Carmignac Patrimoine A EUR Acc (part A)", "active": false}))))]
 #[serde(deny_unknown_fields)]
 pub struct ProductPatch {
     pub name: Option<String>,
@@ -54,4 +57,16 @@ pub struct ProductPatch {
     #[serde(default, with = "crate::iam::double_option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub notes: Option<Option<String>>,
+}
+
+/// An action applied to many products at once, all or nothing.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"action": "set_active", "active": false, "ids": ["0194b8a4-9d8c-7b6a-8594-a3b2c1d0e131", "0194b8a4-9d8c-7b6a-8594-a3b2c1d0e132"]}))))]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProductBulkAction {
+    /// Activate (`true`) or deactivate (`false`) the products.
+    SetActive { ids: Vec<Uuid>, active: bool },
+    /// Move the products to the trash.
+    Delete { ids: Vec<Uuid> },
 }

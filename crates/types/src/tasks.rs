@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"id": "0194b8a7-6c7d-7e8f-9a01-b2c3d4e5f651", "title": "Relancer Claire Martin", "description": "Envoyer le DICI et la plaquette commerciale.", "due_at": "2026-02-10T09:00:00Z", "priority": "high", "status": "todo", "assignee_id": "0194b8a0-1f2e-7a3b-8c4d-5e6f70819201", "created_by": "0194b8a0-1f2e-7a3b-8c4d-5e6f70819201", "completed_at": null, "overdue": false, "record_type": "organisation", "record_id": "0194b8a2-3c41-7d5e-8f60-1a2b3c4d5e01", "created_at": "2026-02-03T11:10:00Z", "updated_at": "2026-02-03T11:10:00Z"}))))]
 pub struct TaskOut {
     pub id: Uuid,
     pub title: String,
@@ -34,6 +35,7 @@ pub struct TaskOut {
 /// `todo`. `record_type` and `record_id` go together.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"title": "Relancer Claire Martin", "description": "Envoyer le DICI et la plaquette commerciale.", "due_at": "2026-02-10T09:00:00Z", "priority": "high", "assignee_id": "0194b8a0-1f2e-7a3b-8c4d-5e6f70819201", "record_type": "organisation", "record_id": "0194b8a2-3c41-7d5e-8f60-1a2b3c4d5e01"}))))]
 #[serde(deny_unknown_fields)]
 pub struct TaskIn {
     /// 1–200 characters.
@@ -57,6 +59,7 @@ pub struct TaskIn {
 /// Change a task: absent fields stay, `null` clears an optional field.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"status": "done"}))))]
 #[serde(deny_unknown_fields)]
 pub struct TaskPatch {
     pub title: Option<String>,
@@ -82,6 +85,7 @@ pub struct TaskPatch {
 /// An action applied to many tasks at once, all or nothing.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(json!({"action": "complete", "ids": ["0194b8a7-6c7d-7e8f-9a01-b2c3d4e5f651", "0194b8a7-6c7d-7e8f-9a01-b2c3d4e5f652"]}))))]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TaskBulkAction {
     /// Give the tasks to `assignee_id` (also accepted as `owner_id`).

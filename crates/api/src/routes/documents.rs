@@ -2,7 +2,9 @@
 //! to disk under `<data_dir>/<tenant>/documents/` within a size limit; the type is detected
 //! from the bytes (the client's claim is ignored) and only document and image formats are
 //! kept; downloads carry the original name. Access follows the parent record: whoever cannot
-//! read the record cannot see its documents.
+//! read the record cannot see its documents. Deleted documents go to the trash (restore within
+//! 30 days, purge erases the row and then the file); those need the manage permission on
+//! documents, within its scope by the parent record's owner.
 
 use crate::{
     ApiResult, AppState,
@@ -46,6 +48,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(delete_document)),
     );
     cfg.service(web::resource("/documents/{id}/content").route(web::get().to(download_document)));
+    cfg.service(web::resource("/documents/{id}/restore").route(web::post().to(restore_document)));
+    cfg.service(web::resource("/documents/{id}/purge").route(web::post().to(purge_document)));
     cfg.service(
         web::resource("/organisations/{id}/documents").route(web::get().to(organisation_documents)),
     );
@@ -62,6 +66,7 @@ fn out(d: Document) -> DocumentOut {
         sha256: hex::encode(d.sha256),
         uploaded_by: d.uploaded_by,
         created_at: d.created_at,
+        deleted_at: d.deleted_at,
     }
 }
 
@@ -114,6 +119,33 @@ async fn load(tx: &TenantTx, p: &Principal, id: Uuid) -> ApiResult<(Document, Re
         .await
         .map_err(|_| ApiError::NotFound)?;
     Ok((d, owner))
+}
+
+/// Purge the documents of a record being purged, in its transaction. Returns the files to
+/// delete with [`remove_files`] once the transaction has committed.
+pub async fn purge_attached(
+    tx: &TenantTx,
+    state: &AppState,
+    tenant: Uuid,
+    record_type: &str,
+    record_id: Uuid,
+) -> ApiResult<Vec<PathBuf>> {
+    let ids = store::purge_for_record(&**tx, tenant, record_type, record_id).await?;
+    Ok(ids
+        .into_iter()
+        .map(|id| doc_path(state, tenant, id))
+        .collect())
+}
+
+/// Delete files whose rows are gone; a missing file is not an error.
+pub async fn remove_files(paths: Vec<PathBuf>) {
+    for path in paths {
+        if let Err(e) = tokio::fs::remove_file(&path).await
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %path.display(), error = %e, "could not delete a purged document");
+        }
+    }
 }
 
 fn doc_path(state: &AppState, tenant: Uuid, id: Uuid) -> PathBuf {
@@ -431,9 +463,11 @@ pub struct DocumentQuery {
     pub record_id: Uuid,
     pub limit: Option<u64>,
     pub cursor: Option<String>,
+    /// `true` lists the record's trash (needs the manage permission on documents).
+    pub deleted: Option<bool>,
 }
 
-/// Documents of a record.
+/// Documents of a record, oldest first; `deleted=true` lists those in its trash.
 #[utoipa::path(get, path = "/api/v1/documents", tag = "documents",
     operation_id = "v1.document.list", security(("bearer" = [])), params(DocumentQuery),
     responses(
@@ -451,6 +485,7 @@ pub async fn list_documents(
         &auth.0,
         &q.record_type,
         q.record_id,
+        q.deleted.unwrap_or(false),
         q.limit,
         q.cursor.as_deref(),
     )
@@ -462,19 +497,31 @@ async fn list_for(
     p: &Principal,
     record_type: &str,
     record_id: Uuid,
+    deleted: bool,
     limit: Option<u64>,
     cursor: Option<&str>,
 ) -> ApiResult<HttpResponse> {
-    p.require(Resource::Documents, Action::Read)?;
+    p.require(
+        Resource::Documents,
+        if deleted {
+            Action::Manage
+        } else {
+            Action::Read
+        },
+    )?;
     let limit = http::page_limit(limit)?;
     let after = http::decode_cursor(cursor)?;
     let tx = state.db.tenant_tx(p.tenant).await?;
-    check_parent(&tx, p, record_type, record_id).await?;
+    let owner = check_parent(&tx, p, record_type, record_id).await?;
+    if deleted {
+        p.require_record(Resource::Documents, Action::Manage, &owner)?;
+    }
     let rows = store::list_for(
         &*tx,
         p.tenant_uuid(),
         record_type,
         record_id,
+        deleted,
         after,
         limit + 1,
     )
@@ -509,6 +556,7 @@ pub async fn organisation_documents(
         &auth.0,
         "organisation",
         *id,
+        false,
         query.limit,
         query.cursor.as_deref(),
     )
@@ -587,7 +635,8 @@ pub async fn download_document(
         .body(bytes))
 }
 
-/// Delete a document (it moves to the trash with its record's history).
+/// Move a document to the trash (an administrator can restore it for 30 days); the file stays
+/// on disk until the document is purged.
 #[utoipa::path(delete, path = "/api/v1/documents/{id}", tag = "documents",
     operation_id = "v1.document.delete", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Document id")),
@@ -621,6 +670,143 @@ pub async fn delete_document(
     )
     .await?;
     tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A document in any state whose parent the caller may read and whose documents they may
+/// manage; 404 otherwise. Also says whether the parent is in the trash.
+async fn load_for_manage(tx: &TenantTx, p: &Principal, id: Uuid) -> ApiResult<(Document, bool)> {
+    let d = store::find(&**tx, p.tenant_uuid(), id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let resource = parent_resource(&d.record_type).ok_or(ApiError::NotFound)?;
+    // A parent erased for good leaves an orphan only an all-records manager can reach.
+    let (owner, parent_deleted) =
+        match store::parent_any(&**tx, p.tenant_uuid(), &d.record_type, d.record_id).await? {
+            Some((parent, deleted)) => (
+                RecordOwner {
+                    owner_id: parent.owner_id.map(UserId),
+                    owner_team: parent.owner_team_id.map(TeamId),
+                },
+                deleted,
+            ),
+            None => (
+                RecordOwner {
+                    owner_id: None,
+                    owner_team: None,
+                },
+                false,
+            ),
+        };
+    let subject = p.subject();
+    if !p
+        .grants
+        .authorize(&subject, resource, Action::Read, Some(&owner))
+        || !p
+            .grants
+            .authorize(&subject, Resource::Documents, Action::Manage, Some(&owner))
+    {
+        return Err(ApiError::NotFound);
+    }
+    Ok((d, parent_deleted))
+}
+
+/// Take a document out of the trash (within 30 days of its deletion). 409 `parent_deleted`
+/// while its record is in the trash: restore the record first.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/restore", tag = "documents",
+    operation_id = "v1.document.restore", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Document id")),
+    responses(
+        (status = 200, description = "Restored", body = DocumentOut, headers(("ETag" = String))),
+        (status = 403, description = "Not allowed (needs manage)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not in the trash, or deleted more than 30 days ago", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Its record is in the trash", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn restore_document(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    p.require(Resource::Documents, Action::Manage)?;
+    let tenant = p.tenant_uuid();
+    let tx = state.db.tenant_tx(p.tenant).await?;
+    let (d, parent_deleted) = load_for_manage(&tx, &p, *id).await?;
+    if d.deleted_at.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    if parent_deleted {
+        return Err(ApiError::Conflict(
+            "parent_deleted",
+            format!("the {} is in the trash: restore it first", d.record_type),
+        ));
+    }
+    if !store::restore(&*tx, tenant, d.id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let after = store::find(&*tx, tenant, d.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let body = out(after.clone());
+    let record = serde_json::to_value(&body).map_err(ApiError::internal)?;
+    events::record(
+        &*tx,
+        tenant,
+        "document.restored",
+        "document",
+        after.id,
+        actor(&p),
+        None,
+        Some(&record),
+    )
+    .await?;
+    tx.commit().await?;
+    let etag = http::etag(after.id, after.updated_at);
+    Ok(http::ok_with_etag(&body, &etag))
+}
+
+/// Erase a document for good (live or in the trash): the row, then the file once that is
+/// committed. Its history stays.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/purge", tag = "documents",
+    operation_id = "v1.document.purge", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Document id")),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 403, description = "Not allowed (needs manage)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn purge_document(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    p.require(Resource::Documents, Action::Manage)?;
+    let tenant = p.tenant_uuid();
+    let tx = state.db.tenant_tx(p.tenant).await?;
+    let (d, _) = load_for_manage(&tx, &p, *id).await?;
+    store::purge(&*tx, tenant, d.id).await?;
+    let record = serde_json::to_value(out(d.clone())).map_err(ApiError::internal)?;
+    events::record(
+        &*tx,
+        tenant,
+        "document.purged",
+        "document",
+        d.id,
+        actor(&p),
+        Some(&record),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    // Only now: a rolled-back purge must still find its file. A file left behind by a failed
+    // removal is unreachable (no row points at it) and logged.
+    let path = doc_path(&state, tenant, d.id);
+    if let Err(e) = tokio::fs::remove_file(&path).await
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(document = %d.id, error = %e, "purged document: file not removed");
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 

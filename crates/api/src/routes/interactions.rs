@@ -1,8 +1,9 @@
 //! Interactions (SPEC CRM-4): calls, meetings, emails and notes linked to an organisation
 //! and/or a person. CRUD with ETags, filtered lists, history, the organisation's interactions
-//! tab and its timeline (interactions merged with the change history). Every write keeps
-//! `last_contact_at` of the linked organisation and person in step, in the same transaction.
-//! The author owns an interaction for permission scopes.
+//! tab and its timeline (interactions merged with the change history), bulk actions,
+//! duplication, and the trash (restore, purge). Every write keeps `last_contact_at` of the
+//! linked organisation and person in step, in the same transaction. The author owns an
+//! interaction for permission scopes.
 
 use crate::{
     ApiResult, AppState,
@@ -11,7 +12,10 @@ use crate::{
     extract::{Json, JsonBytes},
     http::{self, check_if_match},
     idempotency,
-    records::{SortCursor, actor, decode_seq_cursor, encode_seq_cursor, event_out, visibility},
+    records::{
+        SortCursor, actor, bulk_ids, decode_seq_cursor, encode_seq_cursor, event_out, unknown_ids,
+        visibility,
+    },
 };
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -29,7 +33,8 @@ use relais_store::{
     users::User,
 };
 use relais_types::{
-    EventOut, InteractionIn, InteractionOut, InteractionPatch, Page, Problem, TimelineEntryOut,
+    BulkResult, EventOut, InteractionBulkAction, InteractionIn, InteractionOut, InteractionPatch,
+    Page, Problem, TimelineEntryOut,
 };
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
@@ -45,12 +50,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list_interactions))
             .route(web::post().to(create_interaction)),
     );
+    cfg.service(web::resource("/interactions/bulk").route(web::post().to(bulk_interactions)));
     cfg.service(
         web::resource("/interactions/{id}")
             .route(web::get().to(get_interaction))
             .route(web::patch().to(update_interaction))
             .route(web::delete().to(delete_interaction)),
     );
+    cfg.service(
+        web::resource("/interactions/{id}/duplicate").route(web::post().to(duplicate_interaction)),
+    );
+    cfg.service(
+        web::resource("/interactions/{id}/restore").route(web::post().to(restore_interaction)),
+    );
+    cfg.service(web::resource("/interactions/{id}/purge").route(web::post().to(purge_interaction)));
     cfg.service(
         web::resource("/interactions/{id}/history").route(web::get().to(interaction_history)),
     );
@@ -267,6 +280,8 @@ pub struct InteractionQuery {
     pub occurred_to: Option<DateTime<Utc>>,
     /// Part of the summary (case-insensitive).
     pub q: Option<String>,
+    /// `true` lists the trash (needs the manage permission).
+    pub deleted: Option<bool>,
     /// `true` adds `total` to the answer.
     pub count: Option<bool>,
 }
@@ -287,7 +302,15 @@ async fn list_in(
     q: InteractionQuery,
     org: Option<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let scope = p.require(RES, Action::Read)?;
+    let deleted = q.deleted.unwrap_or(false);
+    let scope = p.require(
+        RES,
+        if deleted {
+            Action::Manage
+        } else {
+            Action::Read
+        },
+    )?;
     let limit = http::page_limit(q.limit)?;
     let sort_text = q.sort.clone().unwrap_or_else(|| "-occurred_at".into());
     let sort = store::parse_sort(&sort_text)
@@ -306,6 +329,7 @@ async fn list_in(
         occurred_from: q.occurred_from,
         occurred_to: q.occurred_to,
         q: q.q.filter(|s| !s.trim().is_empty()),
+        deleted,
     };
     v.finish()?;
     let after = SortCursor::decode(q.cursor.as_deref(), &sort_text, sort.len())?;
@@ -353,7 +377,7 @@ async fn list_in(
 }
 
 /// List the interactions the caller may read (their own, their team's or all, by role),
-/// filtered and sorted, newest first by default.
+/// filtered and sorted, newest first by default; `deleted=true` lists the trash instead.
 #[utoipa::path(get, path = "/api/v1/interactions", tag = "interactions",
     operation_id = "v1.interaction.list", security(("bearer" = [])), params(InteractionQuery),
     responses(
@@ -621,8 +645,8 @@ pub async fn update_interaction(
     Ok(http::ok_with_etag(&out(updated), &etag))
 }
 
-/// Delete an interaction (soft). The linked records' `last_contact_at` falls back to their
-/// latest remaining interaction.
+/// Move an interaction to the trash (an administrator can restore it for 30 days). The
+/// linked records' `last_contact_at` falls back to their latest remaining interaction.
 #[utoipa::path(delete, path = "/api/v1/interactions/{id}", tag = "interactions",
     operation_id = "v1.interaction.delete", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Interaction id"),
@@ -643,19 +667,258 @@ pub async fn delete_interaction(
     let tx = state.db.tenant_tx(p.tenant).await?;
     let current = load(&tx, &p, *id, Action::Delete).await?;
     http::check_if_match_optional(&req, &http::etag(current.id, current.updated_at))?;
+    delete_in(&tx, &p, &current).await?;
+    refresh_links(&tx, &p, std::slice::from_ref(&current)).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Move to the trash and record `interaction.deleted`; the caller refreshes the links.
+async fn delete_in(tx: &TenantTx, p: &Principal, current: &Interaction) -> ApiResult<()> {
     let tenant = p.tenant_uuid();
-    store::soft_delete(&*tx, tenant, current.id, Some(p.user.id)).await?;
-    store::refresh_last_contact(
-        &*tx,
+    store::soft_delete(&**tx, tenant, current.id, Some(p.user.id)).await?;
+    events::record(
+        &**tx,
         tenant,
-        current.organisation_id.as_slice(),
-        current.person_id.as_slice(),
+        "interaction.deleted",
+        RECORD,
+        current.id,
+        actor(p),
+        Some(&record_json(current)),
+        None,
     )
     .await?;
+    Ok(())
+}
+
+/// Recompute `last_contact_at` of every organisation and person these interactions touch.
+async fn refresh_links(tx: &TenantTx, p: &Principal, rows: &[Interaction]) -> ApiResult<()> {
+    let orgs: Vec<Uuid> = rows.iter().filter_map(|i| i.organisation_id).collect();
+    let people: Vec<Uuid> = rows.iter().filter_map(|i| i.person_id).collect();
+    store::refresh_last_contact(&**tx, p.tenant_uuid(), &orgs, &people).await?;
+    Ok(())
+}
+
+/// Copy an interaction: same kind, date, summary and links, authored by the caller. Each
+/// link must still be a live record the caller can read (422 `not_found` otherwise).
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/duplicate", tag = "interactions",
+    operation_id = "v1.interaction.duplicate", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Interaction id")),
+    responses(
+        (status = 201, description = "The copy", body = InteractionOut, headers(("ETag" = String), ("Location" = String))),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such interaction", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A linked record is gone", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn duplicate_interaction(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    p.require(RES, Action::Create)?;
+    let tenant = p.tenant_uuid();
+    let tx = state.db.tenant_tx(p.tenant).await?;
+    let src = load(&tx, &p, *id, Action::Read).await?;
+    let mut fields = InteractionFields::from(&src);
+    fields.author_id = p.user.id;
+    let mut v = Validator::new();
+    if let Some(o) = fields.organisation_id {
+        check_link(
+            &tx,
+            &p,
+            &mut v,
+            "organisation_id",
+            TaskRecordType::Organisation,
+            o,
+        )
+        .await?;
+    }
+    if let Some(x) = fields.person_id {
+        check_link(&tx, &p, &mut v, "person_id", TaskRecordType::Person, x).await?;
+    }
+    v.finish()?;
+    let copy = store::insert(&*tx, tenant, &fields).await?;
+    refresh_links(&tx, &p, std::slice::from_ref(&copy)).await?;
     events::record(
         &*tx,
         tenant,
-        "interaction.deleted",
+        "interaction.created",
+        RECORD,
+        copy.id,
+        actor(&p),
+        None,
+        Some(&record_json(&copy)),
+    )
+    .await?;
+    tx.commit().await?;
+    let etag = http::etag(copy.id, copy.updated_at);
+    let loc = format!("/api/v1/interactions/{}", copy.id);
+    Ok(http::created(&out(copy), &loc, &etag))
+}
+
+/// Apply one action to many interactions: all succeed or nothing changes. `assign_owner`
+/// makes `author_id` their author (within your scope), `delete` moves them to the trash.
+/// Every interaction is checked against your permissions; one refusal or unknown id rejects
+/// the batch. `affected` counts the interactions that actually changed.
+#[utoipa::path(post, path = "/api/v1/interactions/bulk", tag = "interactions",
+    operation_id = "v1.interaction.bulk", security(("bearer" = [])),
+    request_body = InteractionBulkAction,
+    responses(
+        (status = 200, description = "Done", body = BulkResult),
+        (status = 403, description = "An interaction is outside your permissions", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid action, author or unknown ids", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn bulk_interactions(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: Json<InteractionBulkAction>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    let action = body.0;
+    let (ids, perm) = match &action {
+        InteractionBulkAction::Delete { ids } => (ids.clone(), Action::Delete),
+        InteractionBulkAction::AssignOwner { ids, .. } => (ids.clone(), Action::Update),
+    };
+    p.require(RES, perm)?;
+    let ids = bulk_ids(ids)?;
+    let tenant = p.tenant_uuid();
+    let tx = state.db.tenant_tx(p.tenant).await?;
+    let rows = store::find_many_for_update(&*tx, tenant, &ids).await?;
+    let visible: Vec<Interaction> = rows
+        .into_iter()
+        .filter(|i| {
+            p.grants
+                .authorize(&p.subject(), RES, Action::Read, Some(&owner_of(i)))
+        })
+        .collect();
+    if visible.len() != ids.len() {
+        return Err(unknown_ids(&ids, visible.iter().map(|i| i.id)));
+    }
+    for i in &visible {
+        p.require_record(RES, perm, &owner_of(i))?;
+    }
+    let mut affected = 0u64;
+    match &action {
+        InteractionBulkAction::Delete { .. } => {
+            for i in &visible {
+                delete_in(&tx, &p, i).await?;
+                affected += 1;
+            }
+            refresh_links(&tx, &p, &visible).await?;
+        }
+        InteractionBulkAction::AssignOwner { author_id, .. } => {
+            let mut v = Validator::new();
+            check_owner(
+                &tx,
+                &p,
+                &mut v,
+                RES,
+                "author_id",
+                Some(*author_id),
+                Action::Update,
+            )
+            .await?;
+            v.finish()?;
+            for i in visible.iter().filter(|i| i.author_id != *author_id) {
+                let mut f = InteractionFields::from(i);
+                f.author_id = *author_id;
+                let updated = store::update(&*tx, tenant, i.id, &f).await?;
+                events::record(
+                    &*tx,
+                    tenant,
+                    "interaction.updated",
+                    RECORD,
+                    updated.id,
+                    actor(&p),
+                    Some(&record_json(i)),
+                    Some(&record_json(&updated)),
+                )
+                .await?;
+                affected += 1;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(BulkResult { affected }))
+}
+
+/// Take an interaction out of the trash (within 30 days of its deletion); its records'
+/// `last_contact_at` counts it again.
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/restore", tag = "interactions",
+    operation_id = "v1.interaction.restore", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Interaction id")),
+    responses(
+        (status = 200, description = "Restored", body = InteractionOut, headers(("ETag" = String))),
+        (status = 403, description = "Not allowed (needs manage)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not in the trash, or deleted more than 30 days ago", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn restore_interaction(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    p.require(RES, Action::Manage)?;
+    let tenant = p.tenant_uuid();
+    let tx = state.db.tenant_tx(p.tenant).await?;
+    let before = store::find(&*tx, tenant, *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    p.require_record(RES, Action::Manage, &owner_of(&before))
+        .map_err(|_| ApiError::NotFound)?;
+    if !store::restore(&*tx, tenant, *id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let after = store::find(&*tx, tenant, *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    refresh_links(&tx, &p, std::slice::from_ref(&after)).await?;
+    events::record(
+        &*tx,
+        tenant,
+        "interaction.restored",
+        RECORD,
+        after.id,
+        actor(&p),
+        None,
+        Some(&record_json(&after)),
+    )
+    .await?;
+    tx.commit().await?;
+    let etag = http::etag(after.id, after.updated_at);
+    Ok(http::ok_with_etag(&out(after), &etag))
+}
+
+/// Erase an interaction for good (live or in the trash). Its history stays.
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/purge", tag = "interactions",
+    operation_id = "v1.interaction.purge", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Interaction id")),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 403, description = "Not allowed (needs manage)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such interaction", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn purge_interaction(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    p.require(RES, Action::Manage)?;
+    let tenant = p.tenant_uuid();
+    let tx = state.db.tenant_tx(p.tenant).await?;
+    let current = store::find(&*tx, tenant, *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    p.require_record(RES, Action::Manage, &owner_of(&current))
+        .map_err(|_| ApiError::NotFound)?;
+    store::purge(&*tx, tenant, current.id).await?;
+    refresh_links(&tx, &p, std::slice::from_ref(&current)).await?;
+    events::record(
+        &*tx,
+        tenant,
+        "interaction.purged",
         RECORD,
         current.id,
         actor(&p),

@@ -1,8 +1,8 @@
 //! Mandates (SPEC CRM-3): numbered agreements between the firm and an organisation. CRUD with
 //! ETags; numbers generated per year (`M-2026-001`) unless given; a status flow checked by
 //! `relais_domain::mandates`; the products a mandate covers; filtered and sorted lists with
-//! keyset cursors (also as an organisation's "mandates" tab); soft delete with restore and
-//! purge; the per-record history. Scopes follow the mandate's own owner, like organisations;
+//! keyset cursors (also as an organisation's "mandates" tab); bulk actions (owner, status,
+//! delete) and duplication; soft delete with restore and purge; the per-record history. Scopes follow the mandate's own owner, like organisations;
 //! the organisation must be readable by the caller.
 
 use crate::{
@@ -12,7 +12,10 @@ use crate::{
     extract::{Json, JsonBytes},
     http::{self, check_if_match},
     idempotency,
-    records::{SortCursor, actor, decode_seq_cursor, encode_seq_cursor, event_out, visibility},
+    records::{
+        SortCursor, actor, bulk_ids, decode_seq_cursor, encode_seq_cursor, event_out, unknown_ids,
+        visibility,
+    },
     routes::products::out as product_out,
 };
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -29,7 +32,8 @@ use relais_store::{
     users::User,
 };
 use relais_types::{
-    EventOut, MandateIn, MandateOut, MandatePatch, MandateProductsIn, Page, Problem, ProductOut,
+    BulkResult, EventOut, MandateBulkAction, MandateIn, MandateOut, MandatePatch,
+    MandateProductsIn, Page, Problem, ProductOut,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -46,12 +50,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list_mandates))
             .route(web::post().to(create_mandate)),
     );
+    cfg.service(web::resource("/mandates/bulk").route(web::post().to(bulk_mandates)));
     cfg.service(
         web::resource("/mandates/{id}")
             .route(web::get().to(get_mandate))
             .route(web::patch().to(update_mandate))
             .route(web::delete().to(delete_mandate)),
     );
+    cfg.service(web::resource("/mandates/{id}/duplicate").route(web::post().to(duplicate_mandate)));
     cfg.service(web::resource("/mandates/{id}/restore").route(web::post().to(restore_mandate)));
     cfg.service(web::resource("/mandates/{id}/purge").route(web::post().to(purge_mandate)));
     cfg.service(web::resource("/mandates/{id}/history").route(web::get().to(mandate_history)));
@@ -484,7 +490,6 @@ pub async fn update_mandate(
 ) -> ApiResult<HttpResponse> {
     let p = auth.0;
     p.require(RES, Action::Update)?;
-    let tenant = p.tenant_uuid();
     let tx = state.db.tenant_tx(p.tenant).await?;
     let current = load(&tx, &p, *id, Action::Update, true).await?;
     check_if_match(&req, &http::etag(current.id, current.updated_at))?;
@@ -498,37 +503,51 @@ pub async fn update_mandate(
     if fields.owner_id != current.owner_id {
         check_owner(&tx, &p, fields.owner_id, Action::Update).await?;
     }
-    let updated = store::update(&*tx, tenant, current.id, &fields)
+    let updated = update_in(&tx, &p, &current, &fields, to).await?;
+    tx.commit().await?;
+    let etag = http::etag(updated.id, updated.updated_at);
+    Ok(http::ok_with_etag(&out(updated), &etag))
+}
+
+/// Write `fields` (whose status is `to`) over `current` and record `mandate.updated`, plus
+/// `mandate.signed` when the mandate enters `signed`.
+async fn update_in(
+    tx: &TenantTx,
+    p: &Principal,
+    current: &Mandate,
+    fields: &MandateFields,
+    to: MandateStatus,
+) -> ApiResult<Mandate> {
+    let tenant = p.tenant_uuid();
+    let updated = store::update(&**tx, tenant, current.id, fields)
         .await
         .map_err(store_error)?;
-    let (before, after) = (record_json(&current), record_json(&updated));
+    let (before, after) = (record_json(current), record_json(&updated));
     events::record(
-        &*tx,
+        &**tx,
         tenant,
         "mandate.updated",
         RECORD,
         updated.id,
-        actor(&p),
+        actor(p),
         Some(&before),
         Some(&after),
     )
     .await?;
-    if to == MandateStatus::Signed && status_of(&current) != MandateStatus::Signed {
+    if to == MandateStatus::Signed && status_of(current) != MandateStatus::Signed {
         events::record(
-            &*tx,
+            &**tx,
             tenant,
             "mandate.signed",
             RECORD,
             updated.id,
-            actor(&p),
+            actor(p),
             Some(&before),
             Some(&after),
         )
         .await?;
     }
-    tx.commit().await?;
-    let etag = http::etag(updated.id, updated.updated_at);
-    Ok(http::ok_with_etag(&out(updated), &etag))
+    Ok(updated)
 }
 
 /// Move a mandate to the trash. An administrator can restore it for 30 days.
@@ -548,24 +567,186 @@ pub async fn delete_mandate(
 ) -> ApiResult<HttpResponse> {
     let p = auth.0;
     p.require(RES, Action::Delete)?;
-    let tenant = p.tenant_uuid();
     let tx = state.db.tenant_tx(p.tenant).await?;
     let current = load(&tx, &p, *id, Action::Delete, true).await?;
     http::check_if_match_optional(&req, &http::etag(current.id, current.updated_at))?;
-    store::soft_delete(&*tx, tenant, current.id, Some(p.user.id)).await?;
+    delete_in(&tx, &p, &current).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn delete_in(tx: &TenantTx, p: &Principal, current: &Mandate) -> ApiResult<()> {
+    let tenant = p.tenant_uuid();
+    store::soft_delete(&**tx, tenant, current.id, Some(p.user.id)).await?;
     events::record(
-        &*tx,
+        &**tx,
         tenant,
         "mandate.deleted",
         RECORD,
         current.id,
-        actor(&p),
-        Some(&record_json(&current)),
+        actor(p),
+        Some(&record_json(current)),
         None,
     )
     .await?;
+    Ok(())
+}
+
+/// Copy a mandate as a new draft: the next generated number of the year, the same
+/// organisation (which must still be live and readable, 422 otherwise), dates, amount, notes
+/// and covered products (those still live), no signature date, owned by the caller.
+#[utoipa::path(post, path = "/api/v1/mandates/{id}/duplicate", tag = "mandates",
+    operation_id = "v1.mandate.duplicate", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Mandate id")),
+    responses(
+        (status = 201, description = "The copy", body = MandateOut, headers(("ETag" = String), ("Location" = String))),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such mandate", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The organisation is gone", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn duplicate_mandate(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    p.require(RES, Action::Create)?;
+    let tenant = p.tenant_uuid();
+    let tx = state.db.tenant_tx(p.tenant).await?;
+    let src = load(&tx, &p, *id, Action::Read, false).await?;
+    check_organisation(&tx, &p, src.organisation_id).await?;
+    let mut fields = MandateFields::from(&src);
+    fields.number = store::next_number(&*tx, tenant).await?;
+    fields.status = MandateStatus::Draft.code().into();
+    fields.signed_at = None;
+    fields.owner_id = Some(p.user.id);
+    let products: Vec<Uuid> = products::find_live(&*tx, tenant, &src.product_ids)
+        .await?
+        .into_iter()
+        .map(|x| x.id)
+        .collect();
+    let mut copy = store::insert(&*tx, tenant, &fields)
+        .await
+        .map_err(store_error)?;
+    if !products.is_empty() {
+        let mut ids = products;
+        ids.sort();
+        copy = store::set_products(&*tx, tenant, copy.id, &ids)
+            .await
+            .map_err(store_error)?;
+    }
+    events::record(
+        &*tx,
+        tenant,
+        "mandate.created",
+        RECORD,
+        copy.id,
+        actor(&p),
+        None,
+        Some(&record_json(&copy)),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(HttpResponse::NoContent().finish())
+    let etag = http::etag(copy.id, copy.updated_at);
+    let loc = format!("/api/v1/mandates/{}", copy.id);
+    Ok(http::created(&out(copy), &loc, &etag))
+}
+
+/// Apply one action to many mandates: all succeed or nothing changes. `assign_owner` gives
+/// them to `owner_id` (within your scope); `change_status` moves each one to `status`, which
+/// must be allowed by the flow for every mandate (otherwise 422 with one `invalid_transition`
+/// error per refused mandate, and nothing changes; entering `signed` stamps `signed_at` and
+/// records `mandate.signed`); `delete` moves them to the trash. Every mandate is checked
+/// against your permissions; one refusal or unknown id rejects the batch. `affected` counts
+/// the mandates that actually changed.
+#[utoipa::path(post, path = "/api/v1/mandates/bulk", tag = "mandates",
+    operation_id = "v1.mandate.bulk", security(("bearer" = [])), request_body = MandateBulkAction,
+    responses(
+        (status = 200, description = "Done", body = BulkResult),
+        (status = 403, description = "A mandate is outside your permissions", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid action, owner, status move, or unknown ids", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn bulk_mandates(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: Json<MandateBulkAction>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    let action = body.0;
+    let (ids, perm) = match &action {
+        MandateBulkAction::Delete { ids } => (ids.clone(), Action::Delete),
+        MandateBulkAction::AssignOwner { ids, .. }
+        | MandateBulkAction::ChangeStatus { ids, .. } => (ids.clone(), Action::Update),
+    };
+    p.require(RES, perm)?;
+    let ids = bulk_ids(ids)?;
+    let tenant = p.tenant_uuid();
+    let tx = state.db.tenant_tx(p.tenant).await?;
+    let rows = store::find_many_for_update(&*tx, tenant, &ids).await?;
+    let visible: Vec<Mandate> = rows
+        .into_iter()
+        .filter(|m| {
+            p.grants
+                .authorize(&p.subject(), RES, Action::Read, Some(&owner_of(m)))
+        })
+        .collect();
+    if visible.len() != ids.len() {
+        return Err(unknown_ids(&ids, visible.iter().map(|m| m.id)));
+    }
+    for m in &visible {
+        p.require_record(RES, perm, &owner_of(m))?;
+    }
+    // Work out every change first, so one refused record leaves all of them untouched.
+    let mut changes: Vec<(&Mandate, MandateFields, MandateStatus)> = Vec::new();
+    match &action {
+        MandateBulkAction::Delete { .. } => {}
+        MandateBulkAction::AssignOwner { owner_id, .. } => {
+            check_owner(&tx, &p, Some(*owner_id), Action::Update).await?;
+            for m in visible.iter().filter(|m| m.owner_id != Some(*owner_id)) {
+                let mut f = MandateFields::from(m);
+                f.owner_id = Some(*owner_id);
+                changes.push((m, f, status_of(m)));
+            }
+        }
+        MandateBulkAction::ChangeStatus { status: to, .. } => {
+            let mut v = Validator::new();
+            for m in visible.iter().filter(|m| status_of(m) != *to) {
+                let from = status_of(m);
+                if let Err(e) = from.check_transition(*to) {
+                    v.push("status", "invalid_transition", format!("{}: {e}", m.number));
+                    continue;
+                }
+                let mut f = MandateFields::from(m);
+                f.status = to.code().into();
+                if *to == MandateStatus::Signed {
+                    f.signed_at = Some(Utc::now());
+                }
+                let mut one = Validator::new();
+                check_consistency(&mut one, *to, &f);
+                if let Err(ApiError::Validation(errors)) = one.finish() {
+                    for e in errors {
+                        v.push(&e.field, &e.code, format!("{}: {}", m.number, e.message));
+                    }
+                    continue;
+                }
+                changes.push((m, f, *to));
+            }
+            v.finish()?;
+        }
+    }
+    let affected = if let MandateBulkAction::Delete { .. } = &action {
+        for m in &visible {
+            delete_in(&tx, &p, m).await?;
+        }
+        visible.len() as u64
+    } else {
+        for (m, f, to) in &changes {
+            update_in(&tx, &p, m, f, *to).await?;
+        }
+        changes.len() as u64
+    };
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(BulkResult { affected }))
 }
 
 /// Take a mandate out of the trash (within 30 days of its deletion).
@@ -637,6 +818,8 @@ pub async fn purge_mandate(
         .ok_or(ApiError::NotFound)?;
     p.require_record(RES, Action::Manage, &owner_of(&current))
         .map_err(|_| ApiError::NotFound)?;
+    let files =
+        crate::routes::documents::purge_attached(&tx, &state, tenant, "mandate", *id).await?;
     store::purge(&*tx, tenant, *id).await?;
     events::record(
         &*tx,
@@ -650,6 +833,7 @@ pub async fn purge_mandate(
     )
     .await?;
     tx.commit().await?;
+    crate::routes::documents::remove_files(files).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

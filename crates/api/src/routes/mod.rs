@@ -11,6 +11,8 @@ pub mod people;
 pub mod pipeline;
 pub mod products;
 pub mod roles;
+pub mod search;
 pub mod tasks;
 pub mod teams;
 pub mod users;
+pub mod webhooks;

@@ -913,6 +913,8 @@ pub async fn purge_organisation(
         .ok_or(ApiError::NotFound)?;
     p.require_record(RES, Action::Manage, &owner_of(&current))
         .map_err(|_| ApiError::NotFound)?;
+    let files =
+        crate::routes::documents::purge_attached(&tx, &state, tenant, "organisation", *id).await?;
     store::purge(&*tx, tenant, *id).await?;
     events::record(
         &*tx,
@@ -926,6 +928,7 @@ pub async fn purge_organisation(
     )
     .await?;
     tx.commit().await?;
+    crate::routes::documents::remove_files(files).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

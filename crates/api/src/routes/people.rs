@@ -920,6 +920,8 @@ pub async fn purge_person(
         .ok_or(ApiError::NotFound)?;
     p.require_record(RES, Action::Manage, &owner_of(&current))
         .map_err(|_| ApiError::NotFound)?;
+    let files =
+        crate::routes::documents::purge_attached(&tx, &state, tenant, "person", *id).await?;
     store::purge(&*tx, tenant, *id).await?;
     events::record(
         &*tx,
@@ -933,6 +935,7 @@ pub async fn purge_person(
     )
     .await?;
     tx.commit().await?;
+    crate::routes::documents::remove_files(files).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

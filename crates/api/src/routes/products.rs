@@ -1,7 +1,8 @@
 //! Products (SPEC CRM-3): what the firm distributes, known by an ISIN or an internal code.
 //! Products have no owner: the caller's grant on `products` decides and its scope is ignored
 //! (by default everyone reads, administrators write). CRUD with ETags, a filtered and sorted
-//! list with keyset cursors, soft delete and the per-record history.
+//! list with keyset cursors, bulk actions, duplication (with a suffixed code), soft delete with
+//! restore and purge, and the per-record history.
 
 use crate::{
     ApiResult, AppState,
@@ -10,19 +11,23 @@ use crate::{
     extract::{Json, JsonBytes},
     http::{self, check_if_match},
     idempotency,
-    records::{SortCursor, actor, decode_seq_cursor, encode_seq_cursor, event_out},
+    records::{
+        SortCursor, actor, bulk_ids, decode_seq_cursor, encode_seq_cursor, event_out, unknown_ids,
+    },
 };
 use actix_web::{HttpRequest, HttpResponse, web};
 use relais_domain::{
     Action, PersonName, Resource,
     crm::{self, Category},
-    products::ProductCode,
+    products::{ProductCode, copy_code},
 };
 use relais_store::{
     StoreError, TenantTx, events,
     products::{self as store, Product, ProductFields, ProductFilter},
 };
-use relais_types::{EventOut, Page, Problem, ProductIn, ProductOut, ProductPatch};
+use relais_types::{
+    BulkResult, EventOut, Page, Problem, ProductBulkAction, ProductIn, ProductOut, ProductPatch,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -36,12 +41,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list_products))
             .route(web::post().to(create_product)),
     );
+    cfg.service(web::resource("/products/bulk").route(web::post().to(bulk_products)));
     cfg.service(
         web::resource("/products/{id}")
             .route(web::get().to(get_product))
             .route(web::patch().to(update_product))
             .route(web::delete().to(delete_product)),
     );
+    cfg.service(web::resource("/products/{id}/duplicate").route(web::post().to(duplicate_product)));
+    cfg.service(web::resource("/products/{id}/restore").route(web::post().to(restore_product)));
+    cfg.service(web::resource("/products/{id}/purge").route(web::post().to(purge_product)));
     cfg.service(web::resource("/products/{id}/history").route(web::get().to(product_history)));
 }
 
@@ -74,6 +83,21 @@ fn store_error(e: StoreError) -> ApiError {
     }
 }
 
+/// Restore and purge have no body: their conflicts are 409s that say what to do.
+fn trash_error(e: StoreError) -> ApiError {
+    match &e {
+        StoreError::Conflict(c) if c == "products_code_key" => ApiError::Conflict(
+            "code_taken",
+            "a live product now has this code; change its code before restoring this one".into(),
+        ),
+        StoreError::ForeignKey(c) if c == "mandate_products_product_fkey" => ApiError::Conflict(
+            "has_dependents",
+            "mandates (trash included) still cover this product; remove it from them first".into(),
+        ),
+        _ => e.into(),
+    }
+}
+
 /// A live product of the tenant, or 404.
 async fn load(tx: &TenantTx, p: &Principal, id: Uuid) -> ApiResult<Product> {
     store::find(&**tx, p.tenant_uuid(), id)
@@ -97,6 +121,8 @@ pub struct ProductQuery {
     /// Comma-separated categories.
     pub category: Option<String>,
     pub active: Option<bool>,
+    /// `true` lists the trash (needs the manage permission).
+    pub deleted: Option<bool>,
     /// `true` adds `total` to the answer.
     pub count: Option<bool>,
 }
@@ -110,7 +136,7 @@ pub struct ProductPage {
     pub total: Option<i64>,
 }
 
-/// List products, filtered and sorted, in pages.
+/// List products, filtered and sorted, in pages; `deleted=true` lists the trash instead.
 #[utoipa::path(get, path = "/api/v1/products", tag = "products",
     operation_id = "v1.product.list", security(("bearer" = [])), params(ProductQuery),
     responses(
@@ -124,8 +150,16 @@ pub async fn list_products(
     query: web::Query<ProductQuery>,
 ) -> ApiResult<HttpResponse> {
     let p = auth.0;
-    p.require(RES, Action::Read)?;
     let q = query.into_inner();
+    let deleted = q.deleted.unwrap_or(false);
+    p.require(
+        RES,
+        if deleted {
+            Action::Manage
+        } else {
+            Action::Read
+        },
+    )?;
     let limit = http::page_limit(q.limit)?;
     let sort_text = q.sort.clone().unwrap_or_else(|| "name".into());
     let sort = store::parse_sort(&sort_text)
@@ -150,6 +184,7 @@ pub async fn list_products(
         q: q.q.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
         categories,
         active: q.active,
+        deleted,
     };
     let after = SortCursor::decode(q.cursor.as_deref(), &sort_text, sort.len())?;
     let tenant = p.tenant_uuid();
@@ -325,32 +360,18 @@ pub async fn update_product(
 ) -> ApiResult<HttpResponse> {
     let p = auth.0;
     p.require(RES, Action::Update)?;
-    let tenant = p.tenant_uuid();
     let tx = state.db.tenant_tx(p.tenant).await?;
     let current = load(&tx, &p, *id).await?;
     check_if_match(&req, &http::etag(current.id, current.updated_at))?;
     let fields = merge(&current, &body.0)?;
-    let updated = store::update(&*tx, tenant, current.id, &fields)
-        .await
-        .map_err(store_error)?;
-    events::record(
-        &*tx,
-        tenant,
-        "product.updated",
-        RECORD,
-        updated.id,
-        actor(&p),
-        Some(&record_json(&current)),
-        Some(&record_json(&updated)),
-    )
-    .await?;
+    let updated = update_in(&tx, &p, &current, &fields).await?;
     tx.commit().await?;
     let etag = http::etag(updated.id, updated.updated_at);
     Ok(http::ok_with_etag(&out(updated), &etag))
 }
 
-/// Delete a product (soft: it disappears from lists and frees its code; mandates that cover
-/// it keep it in their history and product list).
+/// Move a product to the trash: it disappears from lists and frees its code; mandates that
+/// cover it keep it in their product list. An administrator can restore it for 30 days.
 #[utoipa::path(delete, path = "/api/v1/products/{id}", tag = "products",
     operation_id = "v1.product.delete", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Product id")),
@@ -368,15 +389,243 @@ pub async fn delete_product(
 ) -> ApiResult<HttpResponse> {
     let p = auth.0;
     p.require(RES, Action::Delete)?;
-    let tenant = p.tenant_uuid();
     let tx = state.db.tenant_tx(p.tenant).await?;
     let current = load(&tx, &p, *id).await?;
     http::check_if_match_optional(&req, &http::etag(current.id, current.updated_at))?;
-    store::soft_delete(&*tx, tenant, current.id, Some(p.user.id)).await?;
+    delete_in(&tx, &p, &current).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn delete_in(tx: &TenantTx, p: &Principal, current: &Product) -> ApiResult<()> {
+    let tenant = p.tenant_uuid();
+    store::soft_delete(&**tx, tenant, current.id, Some(p.user.id)).await?;
+    events::record(
+        &**tx,
+        tenant,
+        "product.deleted",
+        RECORD,
+        current.id,
+        actor(p),
+        Some(&record_json(current)),
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Write `fields` over `current` and record `product.updated`.
+async fn update_in(
+    tx: &TenantTx,
+    p: &Principal,
+    current: &Product,
+    fields: &ProductFields,
+) -> ApiResult<Product> {
+    let tenant = p.tenant_uuid();
+    let updated = store::update(&**tx, tenant, current.id, fields)
+        .await
+        .map_err(store_error)?;
+    events::record(
+        &**tx,
+        tenant,
+        "product.updated",
+        RECORD,
+        updated.id,
+        actor(p),
+        Some(&record_json(current)),
+        Some(&record_json(&updated)),
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// Copy a product: the name gets " (copie)" and, since codes are unique, the code gets the
+/// suffix `-COPY` (`-COPY2`, `-COPY3`… when that is taken too), cut to fit 40 characters. The
+/// copy of an ISIN is therefore an internal code: set the real code with a PATCH.
+#[utoipa::path(post, path = "/api/v1/products/{id}/duplicate", tag = "products",
+    operation_id = "v1.product.duplicate", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses(
+        (status = 201, description = "The copy", body = ProductOut, headers(("ETag" = String), ("Location" = String))),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn duplicate_product(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    p.require(RES, Action::Create)?;
+    let tenant = p.tenant_uuid();
+    let tx = state.db.tenant_tx(p.tenant).await?;
+    let src = load(&tx, &p, *id).await?;
+    let mut fields = ProductFields::from(&src);
+    let suffix = " (copie)";
+    fields.name = format!(
+        "{}{suffix}",
+        src.name
+            .chars()
+            .take(PersonName::MAX_CHARS - suffix.chars().count())
+            .collect::<String>()
+    );
+    let mut attempt = 1;
+    fields.code = loop {
+        let code = copy_code(&src.code, attempt);
+        if !store::code_taken(&*tx, tenant, &code).await? {
+            break code;
+        }
+        attempt += 1;
+        if attempt > 1000 {
+            return Err(ApiError::Conflict(
+                "code_taken",
+                "too many copies of this product already exist".into(),
+            ));
+        }
+    };
+    let copy = store::insert(&*tx, tenant, &fields)
+        .await
+        .map_err(store_error)?;
     events::record(
         &*tx,
         tenant,
-        "product.deleted",
+        "product.created",
+        RECORD,
+        copy.id,
+        actor(&p),
+        None,
+        Some(&record_json(&copy)),
+    )
+    .await?;
+    tx.commit().await?;
+    let etag = http::etag(copy.id, copy.updated_at);
+    let loc = format!("/api/v1/products/{}", copy.id);
+    Ok(http::created(&out(copy), &loc, &etag))
+}
+
+/// Apply one action to many products: all succeed or nothing changes. `set_active` activates
+/// or deactivates them, `delete` moves them to the trash. One unknown id rejects the batch;
+/// `affected` counts the products that actually changed.
+#[utoipa::path(post, path = "/api/v1/products/bulk", tag = "products",
+    operation_id = "v1.product.bulk", security(("bearer" = [])), request_body = ProductBulkAction,
+    responses(
+        (status = 200, description = "Done", body = BulkResult),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid action, or unknown ids", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn bulk_products(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: Json<ProductBulkAction>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    let action = body.0;
+    let (ids, perm) = match &action {
+        ProductBulkAction::Delete { ids } => (ids.clone(), Action::Delete),
+        ProductBulkAction::SetActive { ids, .. } => (ids.clone(), Action::Update),
+    };
+    p.require(RES, perm)?;
+    let ids = bulk_ids(ids)?;
+    let tenant = p.tenant_uuid();
+    let tx = state.db.tenant_tx(p.tenant).await?;
+    let rows = store::find_many_for_update(&*tx, tenant, &ids).await?;
+    if rows.len() != ids.len() {
+        return Err(unknown_ids(&ids, rows.iter().map(|r| r.id)));
+    }
+    let mut affected = 0u64;
+    for x in &rows {
+        match &action {
+            ProductBulkAction::Delete { .. } => delete_in(&tx, &p, x).await?,
+            ProductBulkAction::SetActive { active, .. } => {
+                if x.active == *active {
+                    continue;
+                }
+                let mut f = ProductFields::from(x);
+                f.active = *active;
+                update_in(&tx, &p, x, &f).await?;
+            }
+        }
+        affected += 1;
+    }
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(BulkResult { affected }))
+}
+
+/// Take a product out of the trash (within 30 days of its deletion). 409 `code_taken` when a
+/// live product has been given its code meanwhile.
+#[utoipa::path(post, path = "/api/v1/products/{id}/restore", tag = "products",
+    operation_id = "v1.product.restore", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses(
+        (status = 200, description = "Restored", body = ProductOut, headers(("ETag" = String))),
+        (status = 403, description = "Not allowed (needs manage)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not in the trash, or deleted more than 30 days ago", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Its code is used by a live product", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn restore_product(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    p.require(RES, Action::Manage)?;
+    let tenant = p.tenant_uuid();
+    let tx = state.db.tenant_tx(p.tenant).await?;
+    if !store::restore(&*tx, tenant, *id)
+        .await
+        .map_err(trash_error)?
+    {
+        return Err(ApiError::NotFound);
+    }
+    let after = store::find(&*tx, tenant, *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    events::record(
+        &*tx,
+        tenant,
+        "product.restored",
+        RECORD,
+        after.id,
+        actor(&p),
+        None,
+        Some(&record_json(&after)),
+    )
+    .await?;
+    tx.commit().await?;
+    let etag = http::etag(after.id, after.updated_at);
+    Ok(http::ok_with_etag(&out(after), &etag))
+}
+
+/// Erase a product for good (live or in the trash). Refused with 409 `has_dependents` while a
+/// mandate, even one in the trash, covers it. Its history stays.
+#[utoipa::path(post, path = "/api/v1/products/{id}/purge", tag = "products",
+    operation_id = "v1.product.purge", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 403, description = "Not allowed (needs manage)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Mandates still cover it", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn purge_product(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    p.require(RES, Action::Manage)?;
+    let tenant = p.tenant_uuid();
+    let tx = state.db.tenant_tx(p.tenant).await?;
+    let current = store::find(&*tx, tenant, *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    store::purge(&*tx, tenant, current.id)
+        .await
+        .map_err(trash_error)?;
+    events::record(
+        &*tx,
+        tenant,
+        "product.purged",
         RECORD,
         current.id,
         actor(&p),

@@ -1,7 +1,7 @@
 //! Tasks (SPEC CRM-5): to-dos with a due date, a priority, a status and an assignee, optionally
 //! about an organisation, a person or a mandate. CRUD with ETags, filtered lists (mine,
-//! overdue…), bulk actions, history and the organisation's tasks tab. The assignee owns a task
-//! for permission scopes. Completing a task stamps `completed_at` and emits `task.completed`;
+//! overdue…), bulk actions, duplication, the trash (restore, purge), history and the
+//! organisation's tasks tab. The assignee owns a task for permission scopes. Completing a task stamps `completed_at` and emits `task.completed`;
 //! giving it to someone else emits `task.assigned` (notifications consume both).
 
 use crate::{
@@ -21,8 +21,8 @@ use chrono::{DateTime, Utc};
 use relais_domain::{
     Action, RecordOwner, Resource, TeamId, UserId, crm,
     tasks::{
-        Completion, DESCRIPTION_MAX_CHARS, TaskPriority, TaskRecordType, TaskStatus, completion,
-        notifies_assignee, parse_title,
+        Completion, DESCRIPTION_MAX_CHARS, TITLE_MAX_CHARS, TaskPriority, TaskRecordType,
+        TaskStatus, completion, notifies_assignee, parse_title,
     },
 };
 use relais_store::{
@@ -52,6 +52,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(update_task))
             .route(web::delete().to(delete_task)),
     );
+    cfg.service(web::resource("/tasks/{id}/duplicate").route(web::post().to(duplicate_task)));
+    cfg.service(web::resource("/tasks/{id}/restore").route(web::post().to(restore_task)));
+    cfg.service(web::resource("/tasks/{id}/purge").route(web::post().to(purge_task)));
     cfg.service(web::resource("/tasks/{id}/history").route(web::get().to(task_history)));
     cfg.service(
         web::resource("/organisations/{id}/tasks").route(web::get().to(organisation_tasks)),
@@ -158,6 +161,8 @@ pub struct TaskQuery {
     pub due_to: Option<DateTime<Utc>>,
     /// Part of the title (case-insensitive).
     pub q: Option<String>,
+    /// `true` lists the trash (needs the manage permission).
+    pub deleted: Option<bool>,
     /// `true` adds `total` to the answer.
     pub count: Option<bool>,
 }
@@ -178,7 +183,15 @@ async fn list_in(
     q: TaskQuery,
     org: Option<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let scope = p.require(RES, Action::Read)?;
+    let deleted = q.deleted.unwrap_or(false);
+    let scope = p.require(
+        RES,
+        if deleted {
+            Action::Manage
+        } else {
+            Action::Read
+        },
+    )?;
     let limit = http::page_limit(q.limit)?;
     let sort_text = q.sort.clone().unwrap_or_else(|| "due_at".into());
     let sort = store::parse_sort(&sort_text)
@@ -214,6 +227,7 @@ async fn list_in(
         due_from: q.due_from,
         due_to: q.due_to,
         q: q.q.filter(|s| !s.trim().is_empty()),
+        deleted,
     };
     match q.mine {
         Some(true) => {
@@ -276,6 +290,7 @@ async fn list_in(
 
 /// List the tasks the caller may read (assigned to them, to their team, or all, by role),
 /// filtered and sorted; by default the soonest due first, tasks without a due date last.
+/// `deleted=true` lists the trash instead.
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks",
     operation_id = "v1.task.list", security(("bearer" = [])), params(TaskQuery),
     responses(
@@ -579,7 +594,7 @@ pub async fn update_task(
     Ok(http::ok_with_etag(&out(updated), &etag))
 }
 
-/// Delete a task (soft).
+/// Move a task to the trash (an administrator can restore it for 30 days).
 #[utoipa::path(delete, path = "/api/v1/tasks/{id}", tag = "tasks",
     operation_id = "v1.task.delete", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Task id"),
@@ -698,6 +713,151 @@ pub async fn bulk_tasks(
     }
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(BulkResult { affected }))
+}
+
+/// Copy a task: title suffixed " (copie)", same description, due date, priority and linked
+/// record (which must still be live and readable, 422 `not_found` otherwise), status `todo`,
+/// assigned to the caller.
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/duplicate", tag = "tasks",
+    operation_id = "v1.task.duplicate", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Task id")),
+    responses(
+        (status = 201, description = "The copy", body = TaskOut, headers(("ETag" = String), ("Location" = String))),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such task", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The linked record is gone", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn duplicate_task(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    p.require(RES, Action::Create)?;
+    let tenant = p.tenant_uuid();
+    let tx = state.db.tenant_tx(p.tenant).await?;
+    let src = load(&tx, &p, *id, Action::Read).await?;
+    let mut fields = TaskFields::from(&src);
+    let suffix = " (copie)";
+    fields.title = format!(
+        "{}{suffix}",
+        src.title
+            .chars()
+            .take(TITLE_MAX_CHARS - suffix.chars().count())
+            .collect::<String>()
+    );
+    fields.status = TaskStatus::Todo.code().into();
+    fields.assignee_id = Some(p.user.id);
+    let mut v = Validator::new();
+    if let (Some(rt), Some(rid)) = (
+        src.record_type
+            .as_deref()
+            .and_then(TaskRecordType::from_code),
+        src.record_id,
+    ) {
+        check_link(&tx, &p, &mut v, "record_id", rt, rid).await?;
+    }
+    v.finish()?;
+    let copy = store::insert(&*tx, tenant, &fields, Some(p.user.id)).await?;
+    events::record(
+        &*tx,
+        tenant,
+        "task.created",
+        RECORD,
+        copy.id,
+        actor(&p),
+        None,
+        Some(&record_json(&copy)),
+    )
+    .await?;
+    tx.commit().await?;
+    let etag = http::etag(copy.id, copy.updated_at);
+    let loc = format!("/api/v1/tasks/{}", copy.id);
+    Ok(http::created(&out(copy), &loc, &etag))
+}
+
+/// Take a task out of the trash (within 30 days of its deletion).
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/restore", tag = "tasks",
+    operation_id = "v1.task.restore", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Task id")),
+    responses(
+        (status = 200, description = "Restored", body = TaskOut, headers(("ETag" = String))),
+        (status = 403, description = "Not allowed (needs manage)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not in the trash, or deleted more than 30 days ago", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn restore_task(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    p.require(RES, Action::Manage)?;
+    let tenant = p.tenant_uuid();
+    let tx = state.db.tenant_tx(p.tenant).await?;
+    let before = store::find(&*tx, tenant, *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    p.require_record(RES, Action::Manage, &owner_of(&before))
+        .map_err(|_| ApiError::NotFound)?;
+    if !store::restore(&*tx, tenant, *id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let after = store::find(&*tx, tenant, *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    events::record(
+        &*tx,
+        tenant,
+        "task.restored",
+        RECORD,
+        after.id,
+        actor(&p),
+        None,
+        Some(&record_json(&after)),
+    )
+    .await?;
+    tx.commit().await?;
+    let etag = http::etag(after.id, after.updated_at);
+    Ok(http::ok_with_etag(&out(after), &etag))
+}
+
+/// Erase a task for good (live or in the trash). Its history stays.
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/purge", tag = "tasks",
+    operation_id = "v1.task.purge", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Task id")),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 403, description = "Not allowed (needs manage)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such task", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn purge_task(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    p.require(RES, Action::Manage)?;
+    let tenant = p.tenant_uuid();
+    let tx = state.db.tenant_tx(p.tenant).await?;
+    let current = store::find(&*tx, tenant, *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    p.require_record(RES, Action::Manage, &owner_of(&current))
+        .map_err(|_| ApiError::NotFound)?;
+    store::purge(&*tx, tenant, current.id).await?;
+    events::record(
+        &*tx,
+        tenant,
+        "task.purged",
+        RECORD,
+        current.id,
+        actor(&p),
+        Some(&record_json(&current)),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The task's history, newest first: every change with who, when, and before/after values.

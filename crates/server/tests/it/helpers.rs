@@ -97,6 +97,9 @@ pub fn test_config(db: &str) -> Config {
         smtp_url: None,
         mail_from: "Relais <no-reply@relais.test>".into(),
         embedded_worker: true,
+        webhook_timeout: Duration::from_secs(15),
+        // No web app unless a test provides one (see web.rs).
+        web_dir: std::path::PathBuf::from("/nonexistent/relais-web"),
         api,
     }
 }

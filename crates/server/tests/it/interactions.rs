@@ -834,3 +834,345 @@ async fn timeline_merges_interactions_and_history_newest_first() {
     assert_problem(status, &body, 422, "validation_failed");
     app.stop().await;
 }
+
+async fn events_of(app: &TestApp, kind: &str, record: &str) -> i64 {
+    let mut su = app.superuser().await;
+    sqlx::query_scalar("SELECT count(*) FROM events WHERE type = $1 AND record_id = $2::uuid")
+        .bind(kind)
+        .bind(record)
+        .fetch_one(&mut su)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn trash_restore_purge_and_last_contact() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let tok = &t.admin.token;
+    let user = app.create_user(&t, "claire@acme.test", "user", None).await;
+    let o = org(&app, &user.token, "Banque Lumière Gestion").await;
+    let org_url = format!("/api/v1/organisations/{}", id(&o));
+    let older = days_ago(10);
+    let newer = days_ago(2);
+    let first = interaction(
+        &app,
+        &user.token,
+        json!({"kind": "meeting", "summary": "Présentation du fonds", "organisation_id": o["id"],
+               "occurred_at": older}),
+    )
+    .await;
+    let last = interaction(
+        &app,
+        &user.token,
+        json!({"kind": "call", "summary": "Relance", "organisation_id": o["id"],
+               "occurred_at": newer}),
+    )
+    .await;
+    let u = format!("/api/v1/interactions/{}", id(&last));
+    let (status, _) = app.delete(&u, &user.token).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(close(last_contact(&app, tok, &org_url).await, older));
+
+    // The trash, restore and purge need the manage permission (administrators).
+    let (status, body) = app
+        .get("/api/v1/interactions?deleted=true", &user.token)
+        .await;
+    assert_problem(status, &body, 403, "forbidden");
+    for action in ["restore", "purge"] {
+        let (status, body) = app
+            .post(&format!("{u}/{action}"), Some(&user.token), json!({}))
+            .await;
+        assert_problem(status, &body, 403, "forbidden");
+    }
+    let (status, trash) = app.get("/api/v1/interactions?deleted=true", tok).await;
+    assert_eq!(status, StatusCode::OK, "{trash}");
+    assert_eq!(ids(&trash), [id(&last)]);
+    assert!(trash["items"][0]["deleted_at"].is_string());
+    let (_, trash) = app
+        .get(
+            &format!("/api/v1/organisations/{}/interactions?deleted=true", id(&o)),
+            tok,
+        )
+        .await;
+    assert_eq!(
+        ids(&trash),
+        [id(&last)],
+        "the organisation's tab has a trash too"
+    );
+
+    let (status, restored) = app
+        .post(&format!("{u}/restore"), Some(tok), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{restored}");
+    assert!(restored.get("deleted_at").is_none());
+    assert!(
+        close(last_contact(&app, tok, &org_url).await, newer),
+        "a restored interaction counts again"
+    );
+    let (_, hist) = app.get(&format!("{u}/history"), &user.token).await;
+    assert_eq!(hist["items"][0]["type"], "interaction.restored");
+    let (status, _) = app
+        .post(&format!("{u}/restore"), Some(tok), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not in the trash");
+
+    // Purge erases a live interaction too, and last_contact_at follows.
+    let (status, _) = app.post(&format!("{u}/purge"), Some(tok), json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.get(&u, tok).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(close(last_contact(&app, tok, &org_url).await, older));
+    assert_eq!(events_of(&app, "interaction.purged", &id(&last)).await, 1);
+
+    // Deleted more than 30 days ago: gone for restore.
+    let fu = format!("/api/v1/interactions/{}", id(&first));
+    app.delete(&fu, tok).await;
+    let mut su = app.superuser().await;
+    sqlx::query(
+        "UPDATE interactions SET deleted_at = now() - interval '31 days' WHERE id = $1::uuid",
+    )
+    .bind(id(&first))
+    .execute(&mut su)
+    .await
+    .unwrap();
+    let (status, _) = app
+        .post(&format!("{fu}/restore"), Some(tok), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(last_contact(&app, tok, &org_url).await, None);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bulk_and_duplicate_follow_scopes() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let team = app.create_team(&t, "Paris").await;
+    let manager = app
+        .create_user(&t, "manager@acme.test", "manager", Some(team))
+        .await;
+    let mate = app
+        .create_user(&t, "mate@acme.test", "user", Some(team))
+        .await;
+    let other = app.create_user(&t, "other@acme.test", "user", None).await;
+    let viewer = app
+        .create_user(&t, "viewer@acme.test", "viewer", None)
+        .await;
+    let mate_org = org(&app, &mate.token, "Banque Lumière Gestion").await;
+    let other_org = org(&app, &other.token, "Assurances du Midi").await;
+    let claire = person(&app, &mate.token, "Martin").await;
+    let when = days_ago(3);
+    let mine = interaction(
+        &app,
+        &mate.token,
+        json!({"kind": "meeting", "summary": "Rendez-vous annuel", "organisation_id": mate_org["id"],
+               "person_id": claire["id"], "occurred_at": when}),
+    )
+    .await;
+    let mine2 = interaction(
+        &app,
+        &mate.token,
+        json!({"kind": "email", "summary": "Envoi du DICI", "organisation_id": mate_org["id"]}),
+    )
+    .await;
+    let theirs = interaction(
+        &app,
+        &other.token,
+        json!({"kind": "call", "summary": "Appel", "organisation_id": other_org["id"]}),
+    )
+    .await;
+
+    // Out-of-scope ids look unknown, and the batch changes nothing.
+    let (status, body) = app
+        .post(
+            "/api/v1/interactions/bulk",
+            Some(&mate.token),
+            json!({"action": "delete", "ids": [mine["id"], theirs["id"]]}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "validation_failed");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&id(&theirs))
+    );
+    let (status, _) = app
+        .get(&format!("/api/v1/interactions/{}", id(&mine)), &mate.token)
+        .await;
+    assert_eq!(status, StatusCode::OK, "nothing deleted");
+    let (status, body) = app
+        .post(
+            "/api/v1/interactions/bulk",
+            Some(&viewer.token),
+            json!({"action": "delete", "ids": [mine["id"]]}),
+        )
+        .await;
+    assert_problem(status, &body, 403, "forbidden");
+
+    // A manager hands the team's interactions to a teammate, not to an outsider.
+    let (status, body) = app
+        .post(
+            "/api/v1/interactions/bulk",
+            Some(&manager.token),
+            json!({"action": "assign_owner", "author_id": other.id, "ids": [mine["id"]]}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "validation_failed");
+    assert_eq!(body["errors"][0]["field"], "author_id");
+    assert_eq!(body["errors"][0]["code"], "out_of_scope");
+    let (status, res) = app
+        .post(
+            "/api/v1/interactions/bulk",
+            Some(&manager.token),
+            json!({"action": "assign_owner", "owner_id": manager.id,
+                   "ids": [mine["id"], mine2["id"]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{res}");
+    assert_eq!(res["affected"], 2);
+    let (_, p) = app
+        .get("/api/v1/interactions?author_id=me", &manager.token)
+        .await;
+    assert_eq!(ids(&p).len(), 2);
+    let (_, p) = app.get("/api/v1/interactions", &mate.token).await;
+    assert_eq!(ids(&p), Vec::<String>::new(), "mate no longer authors them");
+    let (_, hist) = app
+        .get(
+            &format!("/api/v1/interactions/{}/history", id(&mine)),
+            &manager.token,
+        )
+        .await;
+    assert_eq!(hist["items"][0]["type"], "interaction.updated");
+    assert_eq!(
+        hist["items"][0]["data"]["after"]["author_id"],
+        manager.id.to_string()
+    );
+
+    // Duplicate: same kind, date, summary and links, authored by the caller.
+    let (status, copy) = app
+        .post(
+            &format!("/api/v1/interactions/{}/duplicate", id(&mine)),
+            Some(&manager.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{copy}");
+    assert_ne!(copy["id"], mine["id"]);
+    assert_eq!(copy["kind"], "meeting");
+    assert_eq!(copy["summary"], "Rendez-vous annuel");
+    assert_eq!(copy["organisation_id"], mate_org["id"]);
+    assert_eq!(copy["person_id"], claire["id"]);
+    assert!(close(time(&copy["occurred_at"]), when));
+    assert_eq!(copy["author_id"], manager.id.to_string());
+    assert_eq!(events_of(&app, "interaction.created", &id(&copy)).await, 1);
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/interactions/{}/duplicate", id(&theirs)),
+            Some(&manager.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "out of scope");
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/interactions/{}/duplicate", id(&theirs)),
+            Some(&viewer.token),
+            json!({}),
+        )
+        .await;
+    assert_problem(status, &body, 403, "forbidden");
+
+    // A copy needs live links.
+    let (status, _) = app
+        .delete(&format!("/api/v1/people/{}", id(&claire)), &t.admin.token)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/interactions/{}/duplicate", id(&mine)),
+            Some(&manager.token),
+            json!({}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "validation_failed");
+    assert_eq!(body["errors"][0]["field"], "person_id");
+
+    // Bulk delete moves to the trash and last_contact_at follows.
+    let org_url = format!("/api/v1/organisations/{}", id(&mate_org));
+    let (status, res) = app
+        .post(
+            "/api/v1/interactions/bulk",
+            Some(&t.admin.token),
+            json!({"action": "delete", "ids": [mine["id"], mine2["id"], copy["id"]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{res}");
+    assert_eq!(res["affected"], 3);
+    assert_eq!(last_contact(&app, &t.admin.token, &org_url).await, None);
+    let (_, trash) = app
+        .get(
+            "/api/v1/interactions?deleted=true&sort=created_at",
+            &t.admin.token,
+        )
+        .await;
+    assert_eq!(ids(&trash), [id(&mine), id(&mine2), id(&copy)]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn other_tenants_cannot_restore_purge_duplicate_or_bulk() {
+    let app = spawn_app().await;
+    let a = app.create_tenant("acme").await;
+    let b = app.create_tenant("bravo").await;
+    let o = org(&app, &a.admin.token, "Secret").await;
+    let live = interaction(
+        &app,
+        &a.admin.token,
+        json!({"kind": "note", "summary": "confidentiel", "organisation_id": o["id"]}),
+    )
+    .await;
+    let gone = interaction(
+        &app,
+        &a.admin.token,
+        json!({"kind": "note", "summary": "corbeille", "organisation_id": o["id"]}),
+    )
+    .await;
+    let live_url = format!("/api/v1/interactions/{}", id(&live));
+    let gone_url = format!("/api/v1/interactions/{}", id(&gone));
+    app.delete(&gone_url, &a.admin.token).await;
+    for (url, action) in [
+        (&live_url, "duplicate"),
+        (&live_url, "purge"),
+        (&gone_url, "restore"),
+        (&gone_url, "purge"),
+    ] {
+        let (status, body) = app
+            .post(&format!("{url}/{action}"), Some(&b.admin.token), json!({}))
+            .await;
+        assert_problem(status, &body, 404, "not_found");
+    }
+    for body in [
+        json!({"action": "assign_owner", "author_id": b.admin.id, "ids": [live["id"]]}),
+        json!({"action": "delete", "ids": [live["id"]]}),
+    ] {
+        let (status, res) = app
+            .post("/api/v1/interactions/bulk", Some(&b.admin.token), body)
+            .await;
+        assert_problem(status, &res, 422, "validation_failed");
+    }
+    let (_, trash) = app
+        .get("/api/v1/interactions?deleted=true", &b.admin.token)
+        .await;
+    assert_eq!(trash["items"], json!([]));
+    let (_, again) = app.get(&live_url, &a.admin.token).await;
+    assert_eq!(again["updated_at"], live["updated_at"]);
+    let (_, trash) = app
+        .get("/api/v1/interactions?deleted=true", &a.admin.token)
+        .await;
+    assert_eq!(ids(&trash), [id(&gone)]);
+    let (_, all) = app.get("/api/v1/interactions", &a.admin.token).await;
+    assert_eq!(ids(&all), [id(&live)], "no copy was made");
+    app.stop().await;
+}

@@ -1035,3 +1035,341 @@ async fn other_tenants_get_404_and_change_nothing() {
     );
     app.stop().await;
 }
+
+async fn get_mandate(app: &TestApp, token: &str, m: &Value) -> Value {
+    let (status, body) = app.get(&url(m), token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn bulk_change_status_follows_the_flow_all_or_nothing() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let tok = &t.admin.token;
+    let o = org(&app, tok, "Banque Lumière Gestion").await;
+    let draft = create(&app, tok, json!({"organisation_id": o})).await;
+    let proposed = create(
+        &app,
+        tok,
+        json!({"organisation_id": o, "status": "proposed"}),
+    )
+    .await;
+    let active = create(&app, tok, json!({"organisation_id": o, "status": "active"})).await;
+
+    // draft → signed and proposed → signed are allowed: both sign, with `mandate.signed`.
+    let (status, res) = app
+        .post(
+            "/api/v1/mandates/bulk",
+            Some(tok),
+            json!({"action": "change_status", "status": "signed",
+                   "ids": [draft["id"], proposed["id"]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{res}");
+    assert_eq!(res["affected"], 2);
+    for m in [&draft, &proposed] {
+        let now = get_mandate(&app, tok, m).await;
+        assert_eq!(now["status"], "signed");
+        assert!(now["signed_at"].is_string());
+        assert_eq!(
+            history_types(&app, m, tok).await[..2],
+            ["mandate.signed", "mandate.updated"]
+        );
+    }
+
+    // signed → draft is not: every refused mandate is reported, and nothing changes.
+    let (status, body) = app
+        .post(
+            "/api/v1/mandates/bulk",
+            Some(tok),
+            json!({"action": "change_status", "status": "draft",
+                   "ids": [draft["id"], proposed["id"], active["id"]]}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "validation_failed");
+    let errors = body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 3, "{body}");
+    for e in errors {
+        assert_eq!(e["field"], "status");
+        assert_eq!(e["code"], "invalid_transition");
+    }
+    let messages: Vec<&str> = errors
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains(active["number"].as_str().unwrap()) && m.contains("active")),
+        "{messages:?}"
+    );
+    // One mandate that can move and one that cannot: still nothing changes.
+    let terminated = o_mandate_terminated(&app, tok, &o).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/mandates/bulk",
+            Some(tok),
+            json!({"action": "change_status", "status": "active",
+                   "ids": [draft["id"], active["id"], terminated["id"]]}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "validation_failed");
+    assert_eq!(body["errors"].as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(get_mandate(&app, tok, &draft).await["status"], "signed");
+
+    // Staying put is not a move: only the signed ones are counted.
+    let (status, res) = app
+        .post(
+            "/api/v1/mandates/bulk",
+            Some(tok),
+            json!({"action": "change_status", "status": "active",
+                   "ids": [draft["id"], proposed["id"], active["id"]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{res}");
+    assert_eq!(res["affected"], 2);
+    let (_, page) = app.get("/api/v1/mandates?status=active", tok).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 3);
+    let (status, body) = app
+        .post(
+            "/api/v1/mandates/bulk",
+            Some(tok),
+            json!({"action": "change_status", "status": "won", "ids": [draft["id"]]}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "validation_failed");
+    app.stop().await;
+}
+
+async fn o_mandate_terminated(app: &TestApp, tok: &str, o: &str) -> Value {
+    create(
+        app,
+        tok,
+        json!({"organisation_id": o, "status": "terminated", "signed_at": "2025-01-15T10:00:00Z"}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn bulk_assign_owner_and_delete_follow_scopes() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let team = app.create_team(&t, "Paris").await;
+    let manager = app
+        .create_user(&t, "manager@acme.test", "manager", Some(team))
+        .await;
+    let mate = app
+        .create_user(&t, "mate@acme.test", "user", Some(team))
+        .await;
+    let other = app.create_user(&t, "other@acme.test", "user", None).await;
+    let viewer = app
+        .create_user(&t, "viewer@acme.test", "viewer", None)
+        .await;
+    let mate_org = org(&app, &mate.token, "Mate's org").await;
+    let other_org = org(&app, &other.token, "Other's org").await;
+    let mine = create(&app, &mate.token, json!({"organisation_id": mate_org})).await;
+    let mine2 = create(&app, &mate.token, json!({"organisation_id": mate_org})).await;
+    let theirs = create(&app, &other.token, json!({"organisation_id": other_org})).await;
+
+    let (status, body) = app
+        .post(
+            "/api/v1/mandates/bulk",
+            Some(&mate.token),
+            json!({"action": "delete", "ids": [mine["id"], theirs["id"]]}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "validation_failed");
+    assert_eq!(first_error(&body), ("ids".into(), "not_found".into()));
+    get_mandate(&app, &mate.token, &mine).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/mandates/bulk",
+            Some(&viewer.token),
+            json!({"action": "assign_owner", "owner_id": viewer.id, "ids": [mine["id"]]}),
+        )
+        .await;
+    assert_problem(status, &body, 403, "forbidden");
+    let (status, body) = app
+        .post(
+            "/api/v1/mandates/bulk",
+            Some(&manager.token),
+            json!({"action": "assign_owner", "owner_id": other.id, "ids": [mine["id"]]}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "validation_failed");
+    assert_eq!(
+        first_error(&body),
+        ("owner_id".into(), "out_of_scope".into())
+    );
+    let (status, res) = app
+        .post(
+            "/api/v1/mandates/bulk",
+            Some(&manager.token),
+            json!({"action": "assign_owner", "owner_id": manager.id,
+                   "ids": [mine["id"], mine2["id"]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{res}");
+    assert_eq!(res["affected"], 2);
+    let (_, p) = app
+        .get("/api/v1/mandates?owner_id=me", &manager.token)
+        .await;
+    assert_eq!(ids(&p).len(), 2);
+    let (_, p) = app.get("/api/v1/mandates", &mate.token).await;
+    assert_eq!(p["items"], json!([]), "no longer the mate's");
+    let (_, hist) = app
+        .get(&format!("{}/history", url(&mine)), &manager.token)
+        .await;
+    assert_eq!(hist["items"][0]["type"], "mandate.updated");
+    assert_eq!(
+        hist["items"][0]["data"]["after"]["owner_id"],
+        manager.id.to_string()
+    );
+
+    let (status, res) = app
+        .post(
+            "/api/v1/mandates/bulk",
+            Some(&manager.token),
+            json!({"action": "delete", "ids": [mine["id"], mine2["id"]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{res}");
+    assert_eq!(res["affected"], 2);
+    let (_, p) = app.get("/api/v1/mandates", &manager.token).await;
+    assert_eq!(p["items"], json!([]));
+    let (_, trash) = app
+        .get("/api/v1/mandates?deleted=true", &t.admin.token)
+        .await;
+    let mut got = ids(&trash);
+    got.sort();
+    let mut want = vec![
+        mine["id"].as_str().unwrap().to_owned(),
+        mine2["id"].as_str().unwrap().to_owned(),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn duplicate_is_a_new_numbered_draft() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let tok = &t.admin.token;
+    let user = app.create_user(&t, "claire@acme.test", "user", None).await;
+    let other = app.create_user(&t, "other@acme.test", "user", None).await;
+    let o = org(&app, &user.token, "Banque Lumière Gestion").await;
+    let p1 = product(&app, tok, "FR0010135103").await;
+    let p2 = product(&app, tok, "SCPI-PP").await;
+    let src = create(
+        &app,
+        &user.token,
+        json!({"organisation_id": o, "number": "M-2026-001", "status": "signed",
+               "start_date": "2026-02-01", "end_date": "2027-01-31", "amount": 1500000.0,
+               "notes": "Mandat de distribution", "product_ids": [p1, p2]}),
+    )
+    .await;
+    // A deleted product is not copied.
+    let (status, _) = app.delete(&format!("/api/v1/products/{p2}"), tok).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    let (status, copy) = app
+        .post(
+            &format!("{}/duplicate", url(&src)),
+            Some(&user.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{copy}");
+    assert_ne!(copy["id"], src["id"]);
+    let year = chrono::Utc::now().year();
+    let number = copy["number"].as_str().unwrap();
+    assert!(number.starts_with(&format!("M-{year}-")), "{number}");
+    assert_ne!(
+        copy["number"], src["number"],
+        "a generated number, never the source's"
+    );
+    assert_eq!(copy["status"], "draft");
+    assert_eq!(copy["signed_at"], Value::Null);
+    assert_eq!(copy["organisation_id"], src["organisation_id"]);
+    assert_eq!(copy["product_ids"], json!([p1]));
+    assert_eq!(copy["start_date"], "2026-02-01");
+    assert_eq!(copy["end_date"], "2027-01-31");
+    assert_eq!(copy["amount"], 1500000.0);
+    assert_eq!(copy["notes"], "Mandat de distribution");
+    assert_eq!(copy["owner_id"], user.id.to_string());
+    assert_eq!(
+        history_types(&app, &copy, &user.token).await,
+        ["mandate.created"]
+    );
+    let (status, again) = app
+        .post(
+            &format!("{}/duplicate", url(&src)),
+            Some(&user.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert_ne!(
+        again["number"], copy["number"],
+        "every copy gets its own number"
+    );
+
+    let (status, _) = app
+        .post(
+            &format!("{}/duplicate", url(&src)),
+            Some(&other.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "out of scope looks absent");
+    let (status, _) = app.delete(&format!("/api/v1/organisations/{o}"), tok).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = app
+        .post(
+            &format!("{}/duplicate", url(&src)),
+            Some(&user.token),
+            json!({}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "validation_failed");
+    assert_eq!(
+        first_error(&body),
+        ("organisation_id".into(), "not_found".into())
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn other_tenants_cannot_duplicate_or_bulk() {
+    let app = spawn_app().await;
+    let a = app.create_tenant("acme").await;
+    let b = app.create_tenant("bravo").await;
+    let o = org(&app, &a.admin.token, "Secret").await;
+    let m = create(&app, &a.admin.token, json!({"organisation_id": o})).await;
+    let (status, body) = app
+        .post(
+            &format!("{}/duplicate", url(&m)),
+            Some(&b.admin.token),
+            json!({}),
+        )
+        .await;
+    assert_problem(status, &body, 404, "not_found");
+    for body in [
+        json!({"action": "delete", "ids": [m["id"]]}),
+        json!({"action": "assign_owner", "owner_id": b.admin.id, "ids": [m["id"]]}),
+        json!({"action": "change_status", "status": "proposed", "ids": [m["id"]]}),
+    ] {
+        let (status, res) = app
+            .post("/api/v1/mandates/bulk", Some(&b.admin.token), body)
+            .await;
+        assert_problem(status, &res, 422, "validation_failed");
+    }
+    let again = get_mandate(&app, &a.admin.token, &m).await;
+    assert_eq!(again["status"], "draft");
+    assert_eq!(again["updated_at"], m["updated_at"]);
+    let (_, all) = app.get("/api/v1/mandates", &a.admin.token).await;
+    assert_eq!(ids(&all), [m["id"].as_str().unwrap()], "no copy was made");
+    app.stop().await;
+}

@@ -432,3 +432,327 @@ async fn idempotency_key_replays_the_creation() {
     assert_eq!(third.status(), StatusCode::UNPROCESSABLE_ENTITY);
     app.stop().await;
 }
+
+async fn event_count(app: &TestApp, kind: &str, id: &str) -> i64 {
+    let mut su = app.superuser().await;
+    sqlx::query_scalar("SELECT count(*) FROM events WHERE type = $1 AND record_id = $2::uuid")
+        .bind(kind)
+        .bind(id)
+        .fetch_one(&mut su)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn duplicate_suffixes_the_code_and_bulk_is_all_or_nothing() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let tok = &t.admin.token;
+    let user = app.create_user(&t, "user@acme.test", "user", None).await;
+    let carmignac = create(
+        &app,
+        tok,
+        json!({"name": "Carmignac Patrimoine A EUR Acc", "code": "FR0010135103",
+               "category": "opcvm", "notes": "Fonds patrimonial"}),
+    )
+    .await;
+    let scpi = create(
+        &app,
+        tok,
+        json!({"name": "SCPI Pierre Plus", "code": "SCPI-PP"}),
+    )
+    .await;
+    let url = |p: &Value| format!("/api/v1/products/{}", p["id"].as_str().unwrap());
+
+    // Copies get `-COPY`, then `-COPY2`: codes stay unique, and an ISIN's copy is internal.
+    let (status, copy) = app
+        .post(
+            &format!("{}/duplicate", url(&carmignac)),
+            Some(tok),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{copy}");
+    assert_eq!(copy["code"], "FR0010135103-COPY");
+    assert_eq!(copy["is_isin"], false);
+    assert_eq!(copy["name"], "Carmignac Patrimoine A EUR Acc (copie)");
+    assert_eq!(copy["category"], "opcvm");
+    assert_eq!(copy["notes"], "Fonds patrimonial");
+    let (status, copy2) = app
+        .post(
+            &format!("{}/duplicate", url(&carmignac)),
+            Some(tok),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{copy2}");
+    assert_eq!(copy2["code"], "FR0010135103-COPY2");
+    assert_eq!(
+        event_count(&app, "product.created", copy2["id"].as_str().unwrap()).await,
+        1
+    );
+
+    // Everyone reads products; only administrators write them, in bulk too.
+    let (status, body) = app
+        .post(
+            &format!("{}/duplicate", url(&scpi)),
+            Some(&user.token),
+            json!({}),
+        )
+        .await;
+    assert_problem(status, &body, 403, "forbidden");
+    let (status, body) = app
+        .post(
+            "/api/v1/products/bulk",
+            Some(&user.token),
+            json!({"action": "set_active", "active": false, "ids": [scpi["id"]]}),
+        )
+        .await;
+    assert_problem(status, &body, 403, "forbidden");
+
+    // set_active: counts what changed; an unknown id rejects the batch and changes nothing.
+    let (status, res) = app
+        .post(
+            "/api/v1/products/bulk",
+            Some(tok),
+            json!({"action": "set_active", "active": false,
+                   "ids": [carmignac["id"], scpi["id"], scpi["id"]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{res}");
+    assert_eq!(res["affected"], 2);
+    let (_, inactive) = app.get("/api/v1/products?active=false", tok).await;
+    assert_eq!(codes(&inactive), ["FR0010135103", "SCPI-PP"]);
+    let (_, hist) = app.get(&format!("{}/history", url(&scpi)), tok).await;
+    assert_eq!(hist["items"][0]["type"], "product.updated");
+    assert_eq!(hist["items"][0]["data"]["after"]["active"], false);
+    let (_, res) = app
+        .post(
+            "/api/v1/products/bulk",
+            Some(tok),
+            json!({"action": "set_active", "active": false, "ids": [scpi["id"]]}),
+        )
+        .await;
+    assert_eq!(res["affected"], 0, "already inactive");
+    let unknown = "0190c0de-0000-7000-8000-000000000000";
+    let (status, body) = app
+        .post(
+            "/api/v1/products/bulk",
+            Some(tok),
+            json!({"action": "set_active", "active": true, "ids": [scpi["id"], unknown]}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "validation_failed");
+    assert_eq!(body["errors"][0]["field"], "ids");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(unknown)
+    );
+    let (_, still) = app.get(&url(&scpi), tok).await;
+    assert_eq!(still["active"], false, "nothing changed");
+    for bad in [
+        json!({"action": "set_active", "ids": []}),
+        json!({"action": "set_active", "active": true, "ids": []}),
+        json!({"action": "change_stage", "stage": "signed", "ids": [scpi["id"]]}),
+    ] {
+        let (status, body) = app.post("/api/v1/products/bulk", Some(tok), bad).await;
+        assert_eq!(status.as_u16(), 422, "{body}");
+    }
+
+    // Bulk delete goes to the trash, which only managers list.
+    let (status, res) = app
+        .post(
+            "/api/v1/products/bulk",
+            Some(tok),
+            json!({"action": "delete", "ids": [copy["id"], copy2["id"]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{res}");
+    assert_eq!(res["affected"], 2);
+    let (_, live) = app.get("/api/v1/products", tok).await;
+    assert_eq!(codes(&live), ["FR0010135103", "SCPI-PP"]);
+    let (_, trash) = app
+        .get("/api/v1/products?deleted=true&sort=code", tok)
+        .await;
+    assert_eq!(codes(&trash), ["FR0010135103-COPY", "FR0010135103-COPY2"]);
+    assert!(trash["items"][0]["deleted_at"].is_string());
+    let (status, body) = app.get("/api/v1/products?deleted=true", &user.token).await;
+    assert_problem(status, &body, 403, "forbidden");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn trash_restore_and_purge() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let tok = &t.admin.token;
+    let user = app.create_user(&t, "user@acme.test", "user", None).await;
+    let p = create(&app, tok, json!({"name": "Fonds Horizon", "code": "HZN-1"})).await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    let u = format!("/api/v1/products/{id}");
+    let (status, _) = app.delete(&u, tok).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    for action in ["restore", "purge"] {
+        let (status, body) = app
+            .post(&format!("{u}/{action}"), Some(&user.token), json!({}))
+            .await;
+        assert_problem(status, &body, 403, "forbidden");
+    }
+    let (status, restored) = app
+        .post(&format!("{u}/restore"), Some(tok), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{restored}");
+    assert!(restored.get("deleted_at").is_none());
+    let (status, _) = app.get(&u, tok).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app
+        .post(&format!("{u}/restore"), Some(tok), json!({}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a live product is not in the trash"
+    );
+    let (_, hist) = app.get(&format!("{u}/history"), tok).await;
+    let types: Vec<&str> = hist["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["product.restored", "product.deleted", "product.created"]
+    );
+
+    // A deleted product frees its code; restoring it while the code is taken is a conflict.
+    app.delete(&u, tok).await;
+    create(&app, tok, json!({"name": "Autre fonds", "code": "hzn-1"})).await;
+    let (status, body) = app
+        .post(&format!("{u}/restore"), Some(tok), json!({}))
+        .await;
+    assert_problem(status, &body, 409, "code_taken");
+
+    // Deleted more than 30 days ago: no longer restorable.
+    let mut su = app.superuser().await;
+    sqlx::query("UPDATE products SET deleted_at = now() - interval '31 days' WHERE id = $1::uuid")
+        .bind(&id)
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let (_, other) = app.get("/api/v1/products?q=autre", tok).await;
+    let other_id = other["items"][0]["id"].as_str().unwrap().to_owned();
+    app.delete(&format!("/api/v1/products/{other_id}"), tok)
+        .await;
+    let (status, _) = app
+        .post(&format!("{u}/restore"), Some(tok), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A product covered by a mandate, even one in the trash, cannot be purged.
+    let (_, o) = app
+        .post(
+            "/api/v1/organisations",
+            Some(tok),
+            json!({"name": "Banque Lumière Gestion", "type": "investor"}),
+        )
+        .await;
+    let covered = create(&app, tok, json!({"name": "Couvert", "code": "COV-1"})).await;
+    let (status, m) = app
+        .post(
+            "/api/v1/mandates",
+            Some(tok),
+            json!({"organisation_id": o["id"], "product_ids": [covered["id"]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    let mu = format!("/api/v1/mandates/{}", m["id"].as_str().unwrap());
+    app.delete(&mu, tok).await;
+    let cu = format!("/api/v1/products/{}", covered["id"].as_str().unwrap());
+    let (status, body) = app.post(&format!("{cu}/purge"), Some(tok), json!({})).await;
+    assert_problem(status, &body, 409, "has_dependents");
+    let (status, _) = app.get(&cu, tok).await;
+    assert_eq!(status, StatusCode::OK, "still there");
+    let (status, _) = app.post(&format!("{mu}/purge"), Some(tok), json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.post(&format!("{cu}/purge"), Some(tok), json!({})).await;
+    assert_eq!(
+        status,
+        StatusCode::NO_CONTENT,
+        "a live product can be purged too"
+    );
+    let (status, _) = app.get(&cu, tok).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.post(&format!("{u}/purge"), Some(tok), json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app
+        .post(&format!("{u}/restore"), Some(tok), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.post(&format!("{u}/purge"), Some(tok), json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(event_count(&app, "product.purged", &id).await, 1);
+    assert_eq!(
+        event_count(&app, "product.purged", covered["id"].as_str().unwrap()).await,
+        1
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn other_tenants_cannot_restore_purge_duplicate_or_bulk() {
+    let app = spawn_app().await;
+    let a = app.create_tenant("acme").await;
+    let b = app.create_tenant("bravo").await;
+    let live = create(
+        &app,
+        &a.admin.token,
+        json!({"name": "Vivant", "code": "LIVE-1"}),
+    )
+    .await;
+    let gone = create(
+        &app,
+        &a.admin.token,
+        json!({"name": "Corbeille", "code": "BIN-1"}),
+    )
+    .await;
+    let gone_url = format!("/api/v1/products/{}", gone["id"].as_str().unwrap());
+    app.delete(&gone_url, &a.admin.token).await;
+    let live_url = format!("/api/v1/products/{}", live["id"].as_str().unwrap());
+    for (url, action) in [
+        (&live_url, "duplicate"),
+        (&live_url, "purge"),
+        (&gone_url, "restore"),
+        (&gone_url, "purge"),
+    ] {
+        let (status, body) = app
+            .post(&format!("{url}/{action}"), Some(&b.admin.token), json!({}))
+            .await;
+        assert_problem(status, &body, 404, "not_found");
+    }
+    for body in [
+        json!({"action": "set_active", "active": false, "ids": [live["id"]]}),
+        json!({"action": "delete", "ids": [live["id"]]}),
+    ] {
+        let (status, res) = app
+            .post("/api/v1/products/bulk", Some(&b.admin.token), body)
+            .await;
+        assert_problem(status, &res, 422, "validation_failed");
+    }
+    let (_, trash) = app
+        .get("/api/v1/products?deleted=true", &b.admin.token)
+        .await;
+    assert_eq!(trash["items"], json!([]));
+    let (_, again) = app.get(&live_url, &a.admin.token).await;
+    assert_eq!(again["active"], true);
+    assert_eq!(again["updated_at"], live["updated_at"]);
+    let (_, trash) = app
+        .get("/api/v1/products?deleted=true", &a.admin.token)
+        .await;
+    assert_eq!(codes(&trash), ["BIN-1"]);
+    let (_, all) = app.get("/api/v1/products", &a.admin.token).await;
+    assert_eq!(codes(&all), ["LIVE-1"], "no copy was made");
+    app.stop().await;
+}

@@ -698,3 +698,176 @@ async fn idempotency_key_replays_the_creation() {
     assert_eq!(third.status(), StatusCode::UNPROCESSABLE_ENTITY);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn duplicate_trash_restore_and_purge() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let tok = &t.admin.token;
+    let team = app.create_team(&t, "Paris").await;
+    let claire = app
+        .create_user(&t, "claire@acme.test", "user", Some(team))
+        .await;
+    let manager = app
+        .create_user(&t, "manager@acme.test", "manager", Some(team))
+        .await;
+    let other = app.create_user(&t, "other@acme.test", "user", None).await;
+    let viewer = app
+        .create_user(&t, "viewer@acme.test", "viewer", None)
+        .await;
+    let o = org(&app, &claire.token, "Banque Lumière Gestion").await;
+    let due = in_days(5);
+    let src = task(
+        &app,
+        &claire.token,
+        json!({"title": "Envoyer la proposition", "description": "Avec le DICI",
+               "due_at": due, "priority": "high", "status": "done",
+               "record_type": "organisation", "record_id": o["id"]}),
+    )
+    .await;
+    let u = format!("/api/v1/tasks/{}", id(&src));
+
+    // A manager copies a teammate's task: a fresh `todo` task for the manager.
+    let (status, copy) = app
+        .post(&format!("{u}/duplicate"), Some(&manager.token), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{copy}");
+    assert_eq!(copy["title"], "Envoyer la proposition (copie)");
+    assert_eq!(copy["description"], "Avec le DICI");
+    assert_eq!(copy["priority"], "high");
+    assert_eq!(copy["due_at"], src["due_at"]);
+    assert_eq!(copy["status"], "todo");
+    assert_eq!(copy["completed_at"], Value::Null);
+    assert_eq!(copy["assignee_id"], manager.id.to_string());
+    assert_eq!(copy["created_by"], manager.id.to_string());
+    assert_eq!(copy["record_type"], "organisation");
+    assert_eq!(copy["record_id"], o["id"]);
+    assert_eq!(
+        history_types(&app, &manager.token, &copy).await,
+        ["task.created"]
+    );
+    let (status, _) = app
+        .post(&format!("{u}/duplicate"), Some(&other.token), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "out of scope looks absent");
+    let (status, body) = app
+        .post(&format!("{u}/duplicate"), Some(&viewer.token), json!({}))
+        .await;
+    assert_problem(status, &body, 403, "forbidden");
+
+    // Trash: listed, restored and purged by administrators only.
+    let (status, _) = app.delete(&u, &claire.token).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = app.get("/api/v1/tasks?deleted=true", &claire.token).await;
+    assert_problem(status, &body, 403, "forbidden");
+    for action in ["restore", "purge"] {
+        let (status, body) = app
+            .post(&format!("{u}/{action}"), Some(&manager.token), json!({}))
+            .await;
+        assert_problem(status, &body, 403, "forbidden");
+    }
+    let (_, trash) = app.get("/api/v1/tasks?deleted=true", tok).await;
+    assert_eq!(ids(&trash), [id(&src)]);
+    assert!(trash["items"][0]["deleted_at"].is_string());
+    let (_, trash) = app
+        .get(
+            &format!("/api/v1/organisations/{}/tasks?deleted=true", id(&o)),
+            tok,
+        )
+        .await;
+    assert_eq!(ids(&trash), [id(&src)]);
+    let (_, live) = app.get("/api/v1/tasks", tok).await;
+    assert_eq!(ids(&live), [id(&copy)]);
+    let (status, restored) = app
+        .post(&format!("{u}/restore"), Some(tok), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{restored}");
+    assert_eq!(restored["status"], "done", "restored as it was");
+    assert!(restored.get("deleted_at").is_none());
+    assert_eq!(
+        history_types(&app, &claire.token, &src).await,
+        [
+            "task.restored",
+            "task.deleted",
+            "task.completed",
+            "task.created"
+        ]
+    );
+    let (status, _) = app
+        .post(&format!("{u}/restore"), Some(tok), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not in the trash");
+
+    // A copy needs its linked record to be live.
+    let (status, _) = app
+        .delete(&format!("/api/v1/organisations/{}", id(&o)), tok)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = app
+        .post(&format!("{u}/duplicate"), Some(&claire.token), json!({}))
+        .await;
+    assert_problem(status, &body, 422, "validation_failed");
+    assert_eq!(body["errors"][0]["field"], "record_id");
+
+    let (status, _) = app.post(&format!("{u}/purge"), Some(tok), json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.get(&u, tok).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .post(&format!("{u}/restore"), Some(tok), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let mut su = app.superuser().await;
+    let purged: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE type = 'task.purged' AND record_id = $1::uuid",
+    )
+    .bind(id(&src))
+    .fetch_one(&mut su)
+    .await
+    .unwrap();
+    assert_eq!(purged, 1);
+
+    // More than 30 days in the trash: no longer restorable.
+    let cu = format!("/api/v1/tasks/{}", id(&copy));
+    app.delete(&cu, tok).await;
+    sqlx::query("UPDATE tasks SET deleted_at = now() - interval '31 days' WHERE id = $1::uuid")
+        .bind(id(&copy))
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let (status, _) = app
+        .post(&format!("{cu}/restore"), Some(tok), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn other_tenants_cannot_restore_purge_or_duplicate() {
+    let app = spawn_app().await;
+    let a = app.create_tenant("acme").await;
+    let b = app.create_tenant("bravo").await;
+    let live = task(&app, &a.admin.token, json!({"title": "Vivante"})).await;
+    let gone = task(&app, &a.admin.token, json!({"title": "Corbeille"})).await;
+    let live_url = format!("/api/v1/tasks/{}", id(&live));
+    let gone_url = format!("/api/v1/tasks/{}", id(&gone));
+    app.delete(&gone_url, &a.admin.token).await;
+    for (url, action) in [
+        (&live_url, "duplicate"),
+        (&live_url, "purge"),
+        (&gone_url, "restore"),
+        (&gone_url, "purge"),
+    ] {
+        let (status, body) = app
+            .post(&format!("{url}/{action}"), Some(&b.admin.token), json!({}))
+            .await;
+        assert_problem(status, &body, 404, "not_found");
+    }
+    let (_, trash) = app.get("/api/v1/tasks?deleted=true", &b.admin.token).await;
+    assert_eq!(trash["items"], json!([]));
+    let (_, trash) = app.get("/api/v1/tasks?deleted=true", &a.admin.token).await;
+    assert_eq!(ids(&trash), [id(&gone)]);
+    let (_, all) = app.get("/api/v1/tasks", &a.admin.token).await;
+    assert_eq!(ids(&all), [id(&live)], "no copy was made");
+    app.stop().await;
+}

@@ -1,0 +1,1148 @@
+//! Global search and autocomplete over HTTP: accents, case, French stemming, typos, prefixes,
+//! weighting, snippets, filters, scopes, permissions, tenant isolation, the trash, bad and
+//! hostile queries, consistency right after a write, and the query plans (indexes used).
+
+use crate::helpers::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::Row;
+use std::time::{Duration, Instant};
+
+async fn create(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    let (status, v) = app.post(path, Some(token), body).await;
+    assert_eq!(status, StatusCode::CREATED, "{path}: {v}");
+    v
+}
+
+async fn org(app: &TestApp, token: &str, body: Value) -> String {
+    let mut body = body;
+    if body.get("type").is_none() {
+        body["type"] = json!("investor");
+    }
+    create(app, token, "/api/v1/organisations", body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn person(app: &TestApp, token: &str, body: Value) -> String {
+    create(app, token, "/api/v1/people", body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn get_with(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    params: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let res = app
+        .req(Method::GET, path, Some(token))
+        .query(params)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// `GET /search` that must succeed.
+async fn search(app: &TestApp, token: &str, params: &[(&str, &str)]) -> Value {
+    let (status, body) = get_with(app, "/api/v1/search", token, params).await;
+    assert_eq!(status, StatusCode::OK, "search {params:?}: {body}");
+    body
+}
+
+/// `GET /search/autocomplete` that must succeed.
+async fn suggest(app: &TestApp, token: &str, q: &str) -> Value {
+    let (status, body) = get_with(app, "/api/v1/search/autocomplete", token, &[("q", q)]).await;
+    assert_eq!(status, StatusCode::OK, "autocomplete {q:?}: {body}");
+    assert!(body["items"].as_array().unwrap().len() <= 10, "{body}");
+    body
+}
+
+fn group<'a>(res: &'a Value, t: &str) -> &'a Value {
+    res["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["type"] == t)
+        .unwrap_or_else(|| panic!("no {t} group in {res}"))
+}
+
+fn group_types(res: &Value) -> Vec<String> {
+    res["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Ids of one group's items, best first.
+fn hits(res: &Value, t: &str) -> Vec<String> {
+    group(res, t)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn hit<'a>(res: &'a Value, t: &str, id: &str) -> &'a Value {
+    group(res, t)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == id)
+        .unwrap_or_else(|| panic!("{id} not among the {t} hits of {res}"))
+}
+
+fn suggestion_ids(res: &Value) -> Vec<String> {
+    res["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn total_hits(res: &Value) -> i64 {
+    res["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            assert_eq!(
+                g["total"].as_i64().unwrap() == 0,
+                g["items"].as_array().unwrap().is_empty(),
+                "{g}"
+            );
+            g["total"].as_i64().unwrap()
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn accents_case_and_french_stemming() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let tok = &t.admin.token;
+    let sg = org(
+        &app,
+        tok,
+        json!({"name": "Société Générale Gestion", "city": "Paris",
+               "notes": "Banque de détail et de financement"}),
+    )
+    .await;
+    let other = org(
+        &app,
+        tok,
+        json!({"name": "Cabinet Martin", "notes": "Spécialiste de la gestion de patrimoine"}),
+    )
+    .await;
+    let lefevre = person(
+        &app,
+        tok,
+        json!({"first_name": "Élodie", "last_name": "Lefèvre", "email": "elodie@lefevre.fr"}),
+    )
+    .await;
+
+    // Accents and case do not matter, either way round.
+    for q in [
+        "societe generale",
+        "SOCIÉTÉ GÉNÉRALE",
+        "Societe Generale",
+        "société",
+    ] {
+        let res = search(&app, tok, &[("q", q)]).await;
+        assert_eq!(hits(&res, "organisation")[0], sg, "{q}: {res}");
+    }
+    for q in ["elodie lefevre", "ÉLODIE LEFÈVRE", "lefèvre"] {
+        let res = search(&app, tok, &[("q", q)]).await;
+        assert_eq!(hits(&res, "person"), [lefevre.as_str()], "{q}: {res}");
+    }
+
+    // The snippet highlights the matched words in the matched field, as escaped HTML.
+    let res = search(&app, tok, &[("q", "societe generale")]).await;
+    let h = hit(&res, "organisation", &sg);
+    assert_eq!(h["matched_field"], "name");
+    assert_eq!(h["title"], "Société Générale Gestion");
+    assert_eq!(
+        h["snippet"],
+        "<mark>Société</mark> <mark>Générale</mark> Gestion"
+    );
+    assert_eq!(h["type"], "organisation");
+    assert!(h["rank"].as_f64().unwrap() > 0.0);
+    assert_eq!(res["query"], "societe generale");
+
+    // Stemming: inflected and derived forms find each other.
+    let res = search(&app, tok, &[("q", "gestionnaires")]).await;
+    let ids = hits(&res, "organisation");
+    assert!(ids.contains(&sg) && ids.contains(&other), "{res}");
+    let res = search(&app, tok, &[("q", "banques")]).await;
+    assert_eq!(hits(&res, "organisation"), [sg.as_str()]);
+    let h = hit(&res, "organisation", &sg);
+    assert_eq!(h["matched_field"], "notes");
+    assert_eq!(
+        h["snippet"],
+        "<mark>Banque</mark> de détail et de financement"
+    );
+    let res = search(&app, tok, &[("q", "spécialistes")]).await;
+    assert_eq!(hits(&res, "organisation"), [other.as_str()], "{res}");
+
+    // Emails and their parts are searchable (weight B).
+    let res = search(&app, tok, &[("q", "lefevre.fr")]).await;
+    assert_eq!(hits(&res, "person"), [lefevre.as_str()]);
+    let res = search(&app, tok, &[("q", "elodie@lefevre.fr")]).await;
+    let h = hit(&res, "person", &lefevre);
+    assert_eq!(h["matched_field"], "email");
+    assert_eq!(h["snippet"], "<mark>elodie@lefevre.fr</mark>");
+
+    // Web-search syntax: phrases and exclusions, matched exactly.
+    let res = search(&app, tok, &[("q", "\"société générale\"")]).await;
+    assert_eq!(hits(&res, "organisation"), [sg.as_str()]);
+    let res = search(&app, tok, &[("q", "gestion -martin")]).await;
+    assert_eq!(hits(&res, "organisation"), [sg.as_str()]);
+    let res = search(&app, tok, &[("q", "martin or lefevre")]).await;
+    assert_eq!(hits(&res, "organisation"), [other.as_str()]);
+    assert_eq!(hits(&res, "person"), [lefevre.as_str()]);
+}
+
+#[tokio::test]
+async fn typos_and_prefixes() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let tok = &t.admin.token;
+    let dupont = person(
+        &app,
+        tok,
+        json!({"first_name": "Jean", "last_name": "Dupont"}),
+    )
+    .await;
+    let durand = person(
+        &app,
+        tok,
+        json!({"first_name": "Marie", "last_name": "Durand"}),
+    )
+    .await;
+    let sg = org(&app, tok, json!({"name": "Société Générale"})).await;
+    let lefebvre = org(&app, tok, json!({"name": "Lefebvre & Associés"})).await;
+
+    // Search: a name one or two edits away is still found, after exact matches.
+    let res = search(&app, tok, &[("q", "Dupond")]).await;
+    assert_eq!(hits(&res, "person"), [dupont.as_str()], "{res}");
+    let h = hit(&res, "person", &dupont);
+    assert_eq!(h["matched_field"], "name");
+    assert_eq!(h["snippet"], "Jean Dupont");
+    let res = search(&app, tok, &[("q", "Dupomd")]).await;
+    assert_eq!(hits(&res, "person"), [dupont.as_str()], "two edits: {res}");
+    let res = search(&app, tok, &[("q", "Lefevre")]).await;
+    assert_eq!(hits(&res, "organisation"), [lefebvre.as_str()], "{res}");
+    let res = search(&app, tok, &[("q", "societe generalle")]).await;
+    assert_eq!(hits(&res, "organisation"), [sg.as_str()], "{res}");
+    // Exact matches come before typo-tolerant ones.
+    let dupond = person(&app, tok, json!({"last_name": "Dupond"})).await;
+    let res = search(&app, tok, &[("q", "Dupond")]).await;
+    assert_eq!(hits(&res, "person")[0], dupond, "{res}");
+
+    // Autocomplete: prefixes from one letter on, word prefixes inside names, typos.
+    let res = suggest(&app, tok, "dup").await;
+    let ids = suggestion_ids(&res);
+    assert!(ids.contains(&dupont) && ids.contains(&dupond), "{res}");
+    assert!(!ids.contains(&durand), "{res}");
+    let res = suggest(&app, tok, "d").await;
+    let ids = suggestion_ids(&res);
+    assert!(ids.contains(&dupont) && ids.contains(&durand), "{res}");
+    let res = suggest(&app, tok, "so").await;
+    assert_eq!(suggestion_ids(&res), [sg.as_str()], "{res}");
+    let s = &res["items"][0];
+    assert_eq!(s["type"], "organisation");
+    assert_eq!(s["label"], "Société Générale");
+    let res = suggest(&app, tok, "gén").await;
+    assert_eq!(
+        suggestion_ids(&res),
+        [sg.as_str()],
+        "word inside the name: {res}"
+    );
+    let res = suggest(&app, tok, "societe generale").await;
+    assert_eq!(suggestion_ids(&res), [sg.as_str()], "{res}");
+    let res = suggest(&app, tok, "jean dup").await;
+    assert_eq!(suggestion_ids(&res)[0], dupont, "{res}");
+    let res = suggest(&app, tok, "Dupomt").await;
+    assert!(suggestion_ids(&res).contains(&dupont), "typo: {res}");
+    let res = suggest(&app, tok, "lefebre").await;
+    assert_eq!(suggestion_ids(&res), [lefebvre.as_str()], "{res}");
+    // Names starting with the text rank first.
+    let res = suggest(&app, tok, "dupon").await;
+    let ids = suggestion_ids(&res);
+    assert_eq!(ids.len(), 2, "{res}");
+    let scores: Vec<f64> = res["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{res}");
+    assert!(
+        suggest(&app, tok, "zzz").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn name_matches_rank_above_notes_matches() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let tok = &t.admin.token;
+    let in_notes = org(
+        &app,
+        tok,
+        json!({"name": "Azur Capital",
+               "notes": "Partenaire historique d'Horizon, Horizon et encore Horizon"}),
+    )
+    .await;
+    let in_name = org(&app, tok, json!({"name": "Horizon Patrimoine"})).await;
+    let in_email = org(
+        &app,
+        tok,
+        json!({"name": "Cabinet Roux", "email": "contact@horizon.fr"}),
+    )
+    .await;
+    let res = search(&app, tok, &[("q", "horizon")]).await;
+    assert_eq!(
+        hits(&res, "organisation"),
+        [in_name.clone(), in_email.clone(), in_notes.clone()],
+        "{res}"
+    );
+    let rank = |id: &str| hit(&res, "organisation", id)["rank"].as_f64().unwrap();
+    assert!(rank(&in_name) > rank(&in_email) && rank(&in_email) > rank(&in_notes));
+    assert_eq!(
+        hit(&res, "organisation", &in_email)["matched_field"],
+        "email"
+    );
+    assert_eq!(
+        hit(&res, "organisation", &in_notes)["matched_field"],
+        "notes"
+    );
+    assert_eq!(group(&res, "organisation")["total"], 3);
+    assert_eq!(group(&res, "organisation")["total_capped"], false);
+
+    // limit caps each group; total still counts them all.
+    let res = search(&app, tok, &[("q", "horizon"), ("limit", "1")]).await;
+    assert_eq!(hits(&res, "organisation"), [in_name]);
+    assert_eq!(group(&res, "organisation")["total"], 3);
+}
+
+#[tokio::test]
+async fn every_kind_is_searchable_right_after_a_write() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let tok = &t.admin.token;
+    let o = org(&app, tok, json!({"name": "Quetzal Finance"})).await;
+    // Findable by the very next request.
+    let res = search(&app, tok, &[("q", "quetzal")]).await;
+    assert_eq!(hits(&res, "organisation"), [o.as_str()]);
+    assert_eq!(
+        suggestion_ids(&suggest(&app, tok, "quet").await),
+        [o.as_str()]
+    );
+
+    let p = person(
+        &app,
+        tok,
+        json!({"first_name": "Inès", "last_name": "Quintal", "job_title": "Trésorière"}),
+    )
+    .await;
+    let m = create(
+        &app,
+        tok,
+        "/api/v1/mandates",
+        json!({"organisation_id": o, "number": "M-2031-077", "notes": "Mandat quinquennal"}),
+    )
+    .await;
+    let m = m["id"].as_str().unwrap().to_owned();
+    let i = create(
+        &app,
+        tok,
+        "/api/v1/interactions",
+        json!({"kind": "call", "organisation_id": o,
+               "summary": "Appel au sujet du mandat quinquennal <b>urgent</b>"}),
+    )
+    .await;
+    let i = i["id"].as_str().unwrap().to_owned();
+
+    let res = search(&app, tok, &[("q", "trésorière")]).await;
+    assert_eq!(hits(&res, "person"), [p.as_str()]);
+    assert_eq!(hit(&res, "person", &p)["matched_field"], "job_title");
+    let res = search(&app, tok, &[("q", "M-2031-077")]).await;
+    assert_eq!(hits(&res, "mandate"), [m.as_str()]);
+    let h = hit(&res, "mandate", &m);
+    assert_eq!(h["matched_field"], "number");
+    assert_eq!(h["title"], "M-2031-077");
+    assert_eq!(h["subtitle"], "draft");
+    let res = search(&app, tok, &[("q", "2031-077")]).await;
+    assert_eq!(hits(&res, "mandate"), [m.as_str()]);
+    let res = search(&app, tok, &[("q", "quinquennal")]).await;
+    assert_eq!(hits(&res, "mandate"), [m.as_str()]);
+    assert_eq!(hits(&res, "interaction"), [i.as_str()]);
+    let h = hit(&res, "interaction", &i);
+    assert_eq!(h["matched_field"], "summary");
+    assert!(
+        h["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>quinquennal</mark>"),
+        "{h}"
+    );
+    assert!(!h["snippet"].as_str().unwrap().contains("<b>"), "{h}");
+    assert!(
+        h["subtitle"].as_str().unwrap().starts_with("call · "),
+        "{h}"
+    );
+    assert_eq!(
+        suggestion_ids(&suggest(&app, tok, "m-2031").await),
+        [m.as_str()]
+    );
+
+    // An update is visible at once: the new name is found, the old one no longer.
+    let (status, body) = app
+        .patch(
+            &format!("/api/v1/organisations/{o}"),
+            tok,
+            json!({"name": "Xylophone Gestion"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let res = search(&app, tok, &[("q", "xylophone")]).await;
+    assert_eq!(hits(&res, "organisation"), [o.as_str()]);
+    let res = search(&app, tok, &[("q", "quetzal")]).await;
+    assert!(hits(&res, "organisation").is_empty(), "{res}");
+
+    // Deleted records disappear from search and suggestions; restored ones come back.
+    let (status, _) = app.delete(&format!("/api/v1/organisations/{o}"), tok).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.delete(&format!("/api/v1/people/{p}"), tok).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.delete(&format!("/api/v1/interactions/{i}"), tok).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let res = search(&app, tok, &[("q", "xylophone")]).await;
+    assert_eq!(group(&res, "organisation")["total"], 0, "{res}");
+    assert!(
+        suggest(&app, tok, "xylo").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let res = search(&app, tok, &[("q", "trésorière")]).await;
+    assert!(hits(&res, "person").is_empty());
+    assert!(
+        suggest(&app, tok, "quintal").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let res = search(&app, tok, &[("q", "quinquennal")]).await;
+    assert!(hits(&res, "interaction").is_empty(), "{res}");
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/organisations/{o}/restore"),
+            Some(tok),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let res = search(&app, tok, &[("q", "xylophone")]).await;
+    assert_eq!(hits(&res, "organisation"), [o]);
+}
+
+#[tokio::test]
+async fn filters_and_types_combine_with_the_text() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let tok = &t.admin.token;
+    let paris_opcvm = org(
+        &app,
+        tok,
+        json!({"name": "Atlas Gestion Paris", "city": "Paris", "category": "opcvm"}),
+    )
+    .await;
+    let lyon_scpi = org(
+        &app,
+        tok,
+        json!({"name": "Atlas Gestion Lyon", "city": "Lyon", "category": "scpi"}),
+    )
+    .await;
+    let atlas_person = person(&app, tok, json!({"last_name": "Atlas"})).await;
+    let m = create(
+        &app,
+        tok,
+        "/api/v1/mandates",
+        json!({"organisation_id": paris_opcvm, "notes": "Atlas", "status": "proposed"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let res = search(&app, tok, &[("q", "atlas")]).await;
+    assert_eq!(
+        group_types(&res),
+        ["organisation", "person", "mandate", "interaction"]
+    );
+    assert_eq!(hits(&res, "organisation").len(), 2);
+    assert_eq!(hits(&res, "person"), [atlas_person.as_str()]);
+    assert_eq!(hits(&res, "mandate"), [m.as_str()]);
+
+    let res = search(&app, tok, &[("q", "atlas"), ("category", "opcvm")]).await;
+    assert_eq!(
+        group_types(&res),
+        ["organisation"],
+        "only organisations have a category"
+    );
+    assert_eq!(hits(&res, "organisation"), [paris_opcvm.as_str()]);
+    let res = search(&app, tok, &[("q", "atlas"), ("city", "LYON")]).await;
+    assert_eq!(hits(&res, "organisation"), [lyon_scpi.as_str()]);
+    let res = search(
+        &app,
+        tok,
+        &[
+            ("q", "atlas"),
+            ("category", "opcvm,scpi"),
+            ("city", "paris"),
+        ],
+    )
+    .await;
+    assert_eq!(hits(&res, "organisation"), [paris_opcvm.as_str()]);
+    let res = search(&app, tok, &[("q", "atlas"), ("status", "proposed")]).await;
+    assert_eq!(group_types(&res), ["mandate"]);
+    assert_eq!(hits(&res, "mandate"), [m.as_str()]);
+    let res = search(&app, tok, &[("q", "atlas"), ("status", "signed")]).await;
+    assert!(hits(&res, "mandate").is_empty());
+    let res = search(&app, tok, &[("q", "atlas"), ("types", "person,mandate")]).await;
+    assert_eq!(group_types(&res), ["person", "mandate"]);
+
+    // Created range: everything was created just now.
+    let past = "2000-01-01T00:00:00Z";
+    let future = "2999-01-01T00:00:00Z";
+    let res = search(
+        &app,
+        tok,
+        &[
+            ("q", "atlas"),
+            ("created_from", past),
+            ("created_to", future),
+        ],
+    )
+    .await;
+    assert_eq!(total_hits(&res), 4);
+    let res = search(&app, tok, &[("q", "atlas"), ("created_from", future)]).await;
+    assert_eq!(total_hits(&res), 0);
+    let res = search(&app, tok, &[("q", "atlas"), ("created_to", past)]).await;
+    assert_eq!(total_hits(&res), 0);
+}
+
+#[tokio::test]
+async fn results_respect_scopes_and_permissions() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let team = app.create_team(&t, "Paris").await;
+    let other_team = app.create_team(&t, "Lyon").await;
+    let alice = app
+        .create_user(&t, "alice@acme.test", "user", Some(team))
+        .await;
+    let bob = app
+        .create_user(&t, "bob@acme.test", "user", Some(team))
+        .await;
+    let carol = app
+        .create_user(&t, "carol@acme.test", "user", Some(other_team))
+        .await;
+    let manager = app
+        .create_user(&t, "manager@acme.test", "manager", Some(team))
+        .await;
+    let viewer = app
+        .create_user(&t, "viewer@acme.test", "viewer", None)
+        .await;
+
+    let a = org(&app, &alice.token, json!({"name": "Zéphyr Alice"})).await;
+    let b = org(&app, &bob.token, json!({"name": "Zéphyr Bob"})).await;
+    let c = org(&app, &carol.token, json!({"name": "Zéphyr Carol"})).await;
+    let ap = person(&app, &alice.token, json!({"last_name": "Zéphyr"})).await;
+    let ai = create(
+        &app,
+        &alice.token,
+        "/api/v1/interactions",
+        json!({"kind": "note", "organisation_id": a, "summary": "Zéphyr au téléphone"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    // Own scope: only Alice's records, and counts say so.
+    let res = search(&app, &alice.token, &[("q", "zephyr")]).await;
+    assert_eq!(hits(&res, "organisation"), [a.as_str()]);
+    assert_eq!(group(&res, "organisation")["total"], 1);
+    assert_eq!(hits(&res, "person"), [ap.as_str()]);
+    assert_eq!(hits(&res, "interaction"), [ai.as_str()]);
+    let res = search(&app, &bob.token, &[("q", "zephyr")]).await;
+    assert_eq!(hits(&res, "organisation"), [b.as_str()]);
+    assert!(hits(&res, "person").is_empty() && hits(&res, "interaction").is_empty());
+    assert_eq!(total_hits(&res), 1);
+    let res = suggest(&app, &alice.token, "zeph").await;
+    assert_eq!(
+        sorted(suggestion_ids(&res)),
+        sorted(vec![a.clone(), ap.clone()])
+    );
+    let res = suggest(&app, &carol.token, "zeph").await;
+    assert_eq!(suggestion_ids(&res), [c.as_str()]);
+    // Typo-tolerant matches are scoped too.
+    let res = search(&app, &bob.token, &[("q", "zephir")]).await;
+    assert_eq!(hits(&res, "organisation"), [b.as_str()], "{res}");
+
+    // Team scope: the manager sees the team's records, not Carol's.
+    let res = search(&app, &manager.token, &[("q", "zephyr")]).await;
+    assert_eq!(
+        sorted(hits(&res, "organisation")),
+        sorted(vec![a.clone(), b.clone()])
+    );
+    let res = suggest(&app, &manager.token, "zéphyr").await;
+    assert!(!suggestion_ids(&res).contains(&c), "{res}");
+
+    // All: the viewer and the admin see everything.
+    for tok in [&viewer.token, &t.admin.token] {
+        let res = search(&app, tok, &[("q", "zephyr")]).await;
+        assert_eq!(
+            sorted(hits(&res, "organisation")),
+            sorted(vec![a.clone(), b.clone(), c.clone()])
+        );
+        assert_eq!(group(&res, "organisation")["total"], 3);
+    }
+
+    // Kinds without a read grant are skipped silently, also when asked for.
+    let (status, role) = app
+        .post(
+            "/api/v1/roles",
+            Some(&t.admin.token),
+            json!({"key": "orgs-only", "name": "Organisations only",
+                   "grants": [{"resource": "organisations", "action": "read", "scope": "all"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{role}");
+    let limited = app
+        .create_user(&t, "limited@acme.test", "orgs-only", None)
+        .await;
+    let res = search(&app, &limited.token, &[("q", "zephyr")]).await;
+    assert_eq!(group_types(&res), ["organisation"]);
+    assert_eq!(hits(&res, "organisation").len(), 3);
+    let res = search(
+        &app,
+        &limited.token,
+        &[("q", "zephyr"), ("types", "person")],
+    )
+    .await;
+    assert_eq!(group_types(&res), Vec::<String>::new());
+    let res = suggest(&app, &limited.token, "zeph").await;
+    assert_eq!(sorted(suggestion_ids(&res)), sorted(vec![a, b, c]));
+    let nothing = app
+        .post(
+            "/api/v1/roles",
+            Some(&t.admin.token),
+            json!({"key": "nothing", "name": "Nothing", "grants": []}),
+        )
+        .await;
+    assert_eq!(nothing.0, StatusCode::CREATED);
+    let idle = app.create_user(&t, "idle@acme.test", "nothing", None).await;
+    let res = search(&app, &idle.token, &[("q", "zephyr")]).await;
+    assert_eq!(group_types(&res), Vec::<String>::new());
+    assert!(
+        suggest(&app, &idle.token, "zeph").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn other_tenants_never_see_matches_not_even_in_counts() {
+    let app = spawn_app().await;
+    let a = app.create_tenant("alpha").await;
+    let b = app.create_tenant("beta").await;
+    let o = org(
+        &app,
+        &a.admin.token,
+        json!({"name": "Quokka Conseil", "notes": "Quokka"}),
+    )
+    .await;
+    person(&app, &a.admin.token, json!({"last_name": "Quokka"})).await;
+    create(
+        &app,
+        &a.admin.token,
+        "/api/v1/mandates",
+        json!({"organisation_id": o, "number": "QUOKKA-1", "notes": "quokka"}),
+    )
+    .await;
+    create(
+        &app,
+        &a.admin.token,
+        "/api/v1/interactions",
+        json!({"kind": "note", "organisation_id": o, "summary": "quokka"}),
+    )
+    .await;
+    let res = search(&app, &a.admin.token, &[("q", "quokka")]).await;
+    assert_eq!(total_hits(&res), 4);
+
+    for q in ["quokka", "quoka", "quo", "q", "QUOKKA-1"] {
+        let res = search(&app, &b.admin.token, &[("q", q)]).await;
+        assert_eq!(group_types(&res).len(), 4, "{res}");
+        assert_eq!(total_hits(&res), 0, "{q}: {res}");
+        let res = suggest(&app, &b.admin.token, q).await;
+        assert!(res["items"].as_array().unwrap().is_empty(), "{q}: {res}");
+    }
+    // Tenant B's own record with the same name is all B sees.
+    let mine = org(&app, &b.admin.token, json!({"name": "Quokka Beta"})).await;
+    let res = search(&app, &b.admin.token, &[("q", "quokka")]).await;
+    assert_eq!(hits(&res, "organisation"), [mine]);
+    assert_eq!(total_hits(&res), 1);
+}
+
+#[tokio::test]
+async fn bad_queries_are_422_and_hostile_ones_harmless() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let tok = &t.admin.token;
+    let o = org(
+        &app,
+        tok,
+        json!({"name": "O'Neil & Fils", "notes": "a\\b c:* d! (e) | f <-> g"}),
+    )
+    .await;
+
+    for path in ["/api/v1/search", "/api/v1/search/autocomplete"] {
+        // Empty, blank or missing text.
+        for q in ["", "   ", "\t\n", "\0"] {
+            let (s, body) = get_with(&app, path, tok, &[("q", q)]).await;
+            assert_problem(s, &body, 422, "validation_failed");
+            assert_eq!(body["errors"][0]["field"], "q", "{body}");
+            assert_eq!(body["errors"][0]["code"], "required", "{body}");
+        }
+        let (s, body) = get_with(&app, path, tok, &[]).await;
+        assert_problem(s, &body, 422, "validation_failed");
+        // Overlong: more than 200 characters.
+        let long = "é".repeat(201);
+        let (s, body) = get_with(&app, path, tok, &[("q", &long)]).await;
+        assert_problem(s, &body, 422, "validation_failed");
+        assert_eq!(body["errors"][0]["code"], "too_long", "{body}");
+        let (s, _) = get_with(&app, path, tok, &[("q", &"é".repeat(200))]).await;
+        assert_eq!(s, StatusCode::OK);
+        // Other parameters.
+        let (s, body) = get_with(&app, path, tok, &[("q", "x"), ("limit", "0")]).await;
+        assert_problem(s, &body, 422, "validation_failed");
+        assert_eq!(body["errors"][0]["field"], "limit");
+        let (s, body) = get_with(&app, path, tok, &[("q", "x"), ("limit", "abc")]).await;
+        assert_problem(s, &body, 400, "invalid_query");
+        let (s, body) = get_with(
+            &app,
+            path,
+            tok,
+            &[("q", "x"), ("types", "organisation,bogus")],
+        )
+        .await;
+        assert_problem(s, &body, 422, "validation_failed");
+        assert_eq!(body["errors"][0]["field"], "types");
+        // Without a token.
+        let res = app
+            .req(Method::GET, path, None)
+            .query(&[("q", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let (s, body) = get_with(
+        &app,
+        "/api/v1/search/autocomplete",
+        tok,
+        &[("q", "x"), ("limit", "11")],
+    )
+    .await;
+    assert_problem(s, &body, 422, "validation_failed");
+    let (s, body) = get_with(&app, "/api/v1/search", tok, &[("q", "x"), ("limit", "51")]).await;
+    assert_problem(s, &body, 422, "validation_failed");
+    let (s, body) = get_with(
+        &app,
+        "/api/v1/search",
+        tok,
+        &[("q", "x"), ("category", "nope"), ("status", "nope")],
+    )
+    .await;
+    assert_problem(s, &body, 422, "validation_failed");
+    assert_eq!(
+        body["errors"].as_array().unwrap().len(),
+        2,
+        "every bad field: {body}"
+    );
+    let (s, body) = get_with(
+        &app,
+        "/api/v1/search",
+        tok,
+        &[("q", "x"), ("created_from", "yesterday")],
+    )
+    .await;
+    assert_problem(s, &body, 400, "invalid_query");
+    let (s, body) = get_with(
+        &app,
+        "/api/v1/search",
+        tok,
+        &[
+            ("q", "x"),
+            ("created_from", "2025-01-02T00:00:00Z"),
+            ("created_to", "2025-01-01T00:00:00Z"),
+        ],
+    )
+    .await;
+    assert_problem(s, &body, 422, "validation_failed");
+    assert_eq!(body["errors"][0]["field"], "created_to");
+
+    // Characters that are tsquery syntax, quoting, escapes, NUL, LIKE wildcards, SQL: never a
+    // 500, and treated as plain text.
+    let hostile = [
+        "'",
+        "''",
+        "&",
+        "|",
+        "!",
+        "!!",
+        ":*",
+        "a:*",
+        "a & b",
+        "a | b",
+        "!a",
+        "(",
+        ")",
+        "()",
+        "<->",
+        "<2>",
+        "a <-> b",
+        "\\",
+        "\\\\",
+        "\\'",
+        "'\\",
+        "\"",
+        "\"unterminated",
+        "-",
+        "--",
+        "- -",
+        "or",
+        "and",
+        "not",
+        "%",
+        "_",
+        "%_%",
+        "*",
+        "@",
+        "@@",
+        "'; DROP TABLE organisations; --",
+        "x\0y",
+        "\0a",
+        "🙂",
+        "日本語",
+        "é\u{301}",
+        "\u{E000}",
+        "\u{FFFF}",
+        ":",
+        "::",
+        "a:b",
+        "1:*A",
+        "o'neil",
+        "O'Neil & Fils",
+        "c:*",
+        "d!",
+        "(e)",
+        "f <-> g",
+        "a\\b",
+    ];
+    for q in hostile {
+        for path in ["/api/v1/search", "/api/v1/search/autocomplete"] {
+            let (s, body) = get_with(&app, path, tok, &[("q", q)]).await;
+            assert!(
+                s == StatusCode::OK
+                    || (s == StatusCode::UNPROCESSABLE_ENTITY && body["errors"][0]["field"] == "q"),
+                "{path} {q:?}: {s} {body}"
+            );
+        }
+    }
+    // …and the record is still found through its punctuation-laden text.
+    let res = search(&app, tok, &[("q", "O'Neil & Fils")]).await;
+    assert_eq!(hits(&res, "organisation"), [o.as_str()]);
+    let res = search(&app, tok, &[("q", "oneil")]).await;
+    assert_eq!(
+        hits(&res, "organisation"),
+        [o.as_str()],
+        "typo-tolerant: {res}"
+    );
+    assert_eq!(
+        suggestion_ids(&suggest(&app, tok, "o'ne").await),
+        [o.as_str()]
+    );
+    // The table is intact.
+    let (s, _) = app.get(&format!("/api/v1/organisations/{o}"), tok).await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+/// Counter of index scans on one index, as the statistics collector reports it.
+async fn idx_scans(conn: &mut sqlx::PgConnection, index: &str) -> i64 {
+    sqlx::query("SELECT pg_stat_clear_snapshot()")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("SELECT coalesce(sum(idx_scan), 0)::int8 AS n FROM pg_stat_user_indexes WHERE indexrelname = $1")
+        .bind(index)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .get("n")
+}
+
+async fn plan(conn: &mut sqlx::PgConnection, sql: &str) -> String {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn searches_use_the_text_and_trigram_indexes() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let other = app.create_tenant("other").await;
+    let owner = t.admin.id;
+    let mut su = app.superuser().await;
+    // A few thousand rows in each of two tenants, with French names and notes.
+    for (tenant, owner, n) in [(t.id, owner, 4000), (other.id, other.admin.id, 4000)] {
+        sqlx::query(
+            "INSERT INTO organisations (tenant_id, id, name, type, city, notes, owner_id)
+             SELECT $1, gen_random_uuid(),
+                    (ARRAY['Cabinet','Groupe','Banque','Société'])[1 + i % 4] || ' ' ||
+                    (ARRAY['Martin','Bernard','Dubois','Durand','Lefèvre','Moreau','Girard',
+                           'Roux','Fournier','Mercier'])[1 + (i / 4) % 10] || ' ' || i,
+                    'investor',
+                    (ARRAY['Paris','Lyon','Nantes','Lille'])[1 + i % 4],
+                    CASE WHEN i % 3 = 0 THEN 'Intéressé par la gestion pilotée' END,
+                    $2
+             FROM generate_series(1, $3) AS i",
+        )
+        .bind(tenant)
+        .bind(owner)
+        .bind(n)
+        .execute(&mut su)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO people (tenant_id, id, first_name, last_name, email, owner_id)
+             SELECT $1, gen_random_uuid(),
+                    (ARRAY['Jean','Marie','Élodie','Loïc'])[1 + i % 4],
+                    (ARRAY['Martin','Bernard','Dubois','Durand','Lefèvre','Moreau','Girard',
+                           'Roux','Fournier','Mercier'])[1 + (i / 4) % 10] || i,
+                    'p' || i || '@exemple.fr', $2
+             FROM generate_series(1, $3) AS i",
+        )
+        .bind(tenant)
+        .bind(owner)
+        .bind(n)
+        .execute(&mut su)
+        .await
+        .unwrap();
+    }
+    for (tenant, owner) in [(t.id, owner), (other.id, other.admin.id)] {
+        sqlx::query(
+            "INSERT INTO mandates (tenant_id, id, number, organisation_id, owner_id, notes)
+             SELECT $1, gen_random_uuid(), 'M-' || (2000 + n % 20) || '-' || n, o.id, $2,
+                    'Mandat de gestion numéro ' || n
+             FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM organisations
+                   WHERE tenant_id = $1) o",
+        )
+        .bind(tenant)
+        .bind(owner)
+        .execute(&mut su)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO interactions (tenant_id, id, kind, author_id, summary, organisation_id)
+             SELECT $1, gen_random_uuid(), 'call', $2, 'Appel de suivi numéro ' || n, o.id
+             FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM organisations
+                   WHERE tenant_id = $1) o",
+        )
+        .bind(tenant)
+        .bind(owner)
+        .execute(&mut su)
+        .await
+        .unwrap();
+    }
+    // What autovacuum does in production: statistics, and the GIN pending lists merged.
+    sqlx::query("VACUUM ANALYZE organisations, people, mandates, interactions")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let dupont = org(&app, &t.admin.token, json!({"name": "Dupont Patrimoine"})).await;
+
+    // The statements search_ids()/autocomplete_ids() run, planned as their owner (the role
+    // they execute as), use the GIN and trigram indexes.
+    sqlx::query("SET ROLE relais_owner")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
+        .bind(t.id.to_string())
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let args = "10, 200, NULL, NULL, NULL, NULL, NULL, NULL, NULL";
+    let p = plan(
+        &mut su,
+        &format!("SELECT * FROM search_plan('organisation', 'Dupond', false, {args})"),
+    )
+    .await;
+    assert!(p.contains("organisations_search_idx"), "{p}");
+    assert!(p.contains("organisations_name_trgm_idx"), "{p}");
+    assert!(!p.contains("Seq Scan on organisations"), "{p}");
+    let p = plan(
+        &mut su,
+        &format!("SELECT * FROM search_plan('person', 'Dupond', false, {args})"),
+    )
+    .await;
+    assert!(
+        p.contains("people_search_idx") && p.contains("people_name_trgm_idx"),
+        "{p}"
+    );
+    let p = plan(
+        &mut su,
+        &format!("SELECT * FROM search_plan('mandate', 'M-2026-001', false, {args})"),
+    )
+    .await;
+    assert!(p.contains("mandates_search_idx"), "{p}");
+    let p = plan(
+        &mut su,
+        &format!("SELECT * FROM search_plan('interaction', 'rendez-vous', true, {args})"),
+    )
+    .await;
+    assert!(p.contains("interactions_search_idx"), "{p}");
+    // A broad word (a quarter of the rows): whatever the access path, a bounded number of
+    // rows is read.
+    let p = plan(
+        &mut su,
+        &format!("SELECT * FROM search_plan('organisation', 'paris', false, {args})"),
+    )
+    .await;
+    assert!(p.contains("Limit"), "{p}");
+    let p = plan(
+        &mut su,
+        "SELECT * FROM autocomplete_plan('organisation', 'du', 10, 50, NULL, NULL)",
+    )
+    .await;
+    assert!(p.contains("organisations_name_prefix_idx"), "{p}");
+    assert!(!p.contains("Seq Scan on organisations"), "{p}");
+    let p = plan(
+        &mut su,
+        "SELECT * FROM autocomplete_plan('organisation', 'dupomd', 10, 50, NULL, NULL)",
+    )
+    .await;
+    assert!(p.contains("organisations_name_trgm_idx"), "{p}");
+    let p = plan(
+        &mut su,
+        "SELECT * FROM autocomplete_plan('person', 'jean.dup', 10, 50, NULL, NULL)",
+    )
+    .await;
+    assert!(
+        p.contains("people_name_prefix_idx")
+            && p.contains("people_last_name_prefix_idx")
+            && p.contains("people_email_trgm_idx"),
+        "{p}"
+    );
+    let p = plan(
+        &mut su,
+        "SELECT * FROM autocomplete_plan('organisation', 'contact@dup', 10, 50, NULL, NULL)",
+    )
+    .await;
+    assert!(p.contains("organisations_email_trgm_idx"), "{p}");
+    let p = plan(
+        &mut su,
+        "SELECT * FROM autocomplete_plan('mandate', 'm-20', 10, 50, NULL, NULL)",
+    )
+    .await;
+    assert!(p.contains("mandates_number_prefix_idx"), "{p}");
+
+    // Why the functions exist: through row-level security (the application role) the same
+    // statement cannot use the text index, because @@ is not leakproof.
+    sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
+    sqlx::query("SET ROLE relais_app")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let p = plan(
+        &mut su,
+        &format!("SELECT * FROM search_plan('organisation', 'Dupond', false, {args})"),
+    )
+    .await;
+    assert!(!p.contains("organisations_search_idx"), "{p}");
+    sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
+
+    // End to end: the API's searches do scan those indexes (statistics counters).
+    let indexes = [
+        "organisations_search_idx",
+        "organisations_name_trgm_idx",
+        "organisations_name_prefix_idx",
+    ];
+    let mut before = Vec::new();
+    for i in indexes {
+        before.push(idx_scans(&mut su, i).await);
+    }
+    let res = search(&app, &t.admin.token, &[("q", "Dupond")]).await;
+    assert_eq!(hits(&res, "organisation")[0], dupont, "{res}");
+    let res = suggest(&app, &t.admin.token, "dupo").await;
+    assert_eq!(suggestion_ids(&res)[0], dupont, "{res}");
+    let res = search(
+        &app,
+        &t.admin.token,
+        &[("q", "paris"), ("types", "organisation")],
+    )
+    .await;
+    assert_eq!(group(&res, "organisation")["total"], 200, "capped: {res}");
+    assert_eq!(group(&res, "organisation")["total_capped"], true);
+    assert_eq!(hits(&res, "organisation").len(), 10);
+    // Statistics reach the shared counters when the server's connection goes idle (≤ ~1 s).
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let mut after = Vec::new();
+        for i in indexes {
+            after.push(idx_scans(&mut su, i).await);
+        }
+        if after.iter().zip(&before).all(|(a, b)| a > b) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "index scans before {before:?}, after {after:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // Tenant isolation holds with thousands of rows of another tenant in the same indexes.
+    let res = search(&app, &other.admin.token, &[("q", "Dupont Patrimoine")]).await;
+    assert!(
+        hits(&res, "organisation").iter().all(|id| id != &dupont),
+        "{res}"
+    );
+}

@@ -1,0 +1,373 @@
+//! Global search (SPEC SRCH-1…4): ranked full-text search with highlighted snippets, and
+//! autocomplete suggestions, over organisations, people, mandates and interactions.
+//!
+//! Two steps per kind of record. First a SECURITY DEFINER function of migration 0007
+//! (`search_ids`, `autocomplete_ids`) finds candidate ids through the
+//! GIN and trigram indexes, which row-level security would otherwise keep the planner from
+//! using; it is confined to the transaction's tenant and returns at most `cap` ids per kind of
+//! match. Then the statement here reads those rows through row-level security, applies the
+//! caller's scope ([`Visibility`], the same SQL as the lists) and the trash rule again, ranks
+//! them and highlights the best ones. Nothing is indexed by the application: the vectors are
+//! generated columns, so a write is searchable by the next statement.
+
+use crate::{error::Result, interactions::owned_by, organisations::Visibility, sql::Sql};
+use chrono::{DateTime, Utc};
+use relais_domain::search::SearchType;
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+use uuid::Uuid;
+
+/// Start and end of a highlighted span in snippets: private-use characters, which the server
+/// turns into `<mark>` after escaping the text.
+pub const MARK_START: char = '\u{E000}';
+pub const MARK_END: char = '\u{E001}';
+
+/// Matches of each kind considered for ranking, per kind of match (words, typo-tolerant
+/// names); also the most a group's `total` counts to.
+pub const CANDIDATE_CAP: i32 = 200;
+/// Word-prefix and typo-tolerant name candidates considered for autocomplete, per kind.
+pub const SUGGESTION_CAP: i32 = 50;
+
+/// `ts_headline` options: a short excerpt around the matches.
+const HEADLINE_OPTIONS: &str = "StartSel=\u{E000}, StopSel=\u{E001}, MaxWords=24, MinWords=10, ShortWord=2, MaxFragments=2, \
+     FragmentDelimiter=\" … \"";
+
+/// Rank weights for D, C, B, A: a name (A) match outweighs any number of notes (C) matches.
+const WEIGHTS: &str = "'{0.05, 0.2, 0.5, 1.0}'::real[]";
+
+/// The text as typed (already cleaned by `relais_domain::search::parse_query`) and whether
+/// it uses web-search syntax (matched exactly as written, without the looser word matching
+/// and typo tolerance).
+#[derive(Clone, Copy, Debug)]
+pub struct Query<'a> {
+    pub text: &'a str,
+    pub web: bool,
+}
+
+/// Filters that combine with the text. Each applies to the kinds of records that have the
+/// field (the caller leaves out the kinds a filter cannot apply to).
+#[derive(Clone, Debug, Default)]
+pub struct SearchFilter {
+    /// Organisation categories.
+    pub categories: Vec<String>,
+    /// Mandate statuses.
+    pub statuses: Vec<String>,
+    /// Organisation city (case-insensitive, exact).
+    pub city: Option<String>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+}
+
+/// One result: what to show and why it matched.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct Hit {
+    pub id: Uuid,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub score: f64,
+    /// The first field (in weight order) the words match; `None` for a typo-tolerant match
+    /// on the name only.
+    pub matched_field: Option<String>,
+    /// `ts_headline` of that field, spans between [`MARK_START`] and [`MARK_END`].
+    pub snippet: Option<String>,
+    /// Matches within the caller's scope (bounded by the candidate cap).
+    pub total: i64,
+}
+
+/// One autocomplete suggestion.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct Suggestion {
+    pub id: Uuid,
+    pub label: String,
+    pub detail: Option<String>,
+    pub score: f64,
+}
+
+/// What differs between the kinds of records.
+struct Kind {
+    table: &'static str,
+    alias: &'static str,
+    owner_col: &'static str,
+    /// Extra score from the normalised name (`qs.norm` is the normalised query).
+    name_score: &'static str,
+    title: &'static str,
+    subtitle: &'static str,
+    /// `(order, field, shown text, searchable text)` rows, strongest weight first.
+    fields: &'static str,
+}
+
+fn kind(t: SearchType) -> Kind {
+    match t {
+        SearchType::Organisation => Kind {
+            table: "organisations",
+            alias: "o",
+            owner_col: "owner_id",
+            name_score: " + 0.1 * relais_search_word_similarity(qs.norm, o.search_name)",
+            title: "o.name",
+            subtitle: "NULLIF(concat_ws(' · ', o.city, o.email), '')",
+            fields: "(1, 'name', o.name, o.name), \
+                (2, 'email', o.email, relais_search_email(o.email)), \
+                (3, 'website', o.website, o.website), \
+                (4, 'city', o.city, o.city), \
+                (5, 'address', o.address, o.address), \
+                (6, 'postcode', o.postcode, o.postcode), \
+                (7, 'tags', relais_search_tags(o.tags), relais_search_tags(o.tags)), \
+                (8, 'notes', o.notes, o.notes)",
+        },
+        SearchType::Person => Kind {
+            table: "people",
+            alias: "p",
+            owner_col: "owner_id",
+            name_score: " + 0.1 * relais_search_word_similarity(qs.norm, p.search_name)",
+            title: "concat_ws(' ', p.first_name, p.last_name)",
+            subtitle: "NULLIF(concat_ws(' · ', p.job_title, p.email), '')",
+            fields: "(1, 'name', concat_ws(' ', p.first_name, p.last_name), \
+                      concat_ws(' ', p.first_name, p.last_name)), \
+                (2, 'email', p.email, relais_search_email(p.email)), \
+                (3, 'job_title', p.job_title, p.job_title), \
+                (4, 'tags', relais_search_tags(p.tags), relais_search_tags(p.tags)), \
+                (5, 'notes', p.notes, p.notes)",
+        },
+        SearchType::Mandate => Kind {
+            table: "mandates",
+            alias: "m",
+            owner_col: "owner_id",
+            name_score: "",
+            title: "m.number",
+            subtitle: "m.status",
+            fields: "(1, 'number', m.number, m.number || ' ' || translate(m.number, '-/._', '    ')), \
+                (2, 'notes', m.notes, m.notes)",
+        },
+        SearchType::Interaction => Kind {
+            table: "interactions",
+            alias: "i",
+            owner_col: "author_id",
+            name_score: "",
+            title: "CASE WHEN length(i.summary) > 80 THEN left(i.summary, 79) || '…' \
+                    ELSE i.summary END",
+            subtitle: "i.kind || ' · ' || to_char(i.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+            fields: "(1, 'summary', i.summary, i.summary)",
+        },
+    }
+}
+
+/// `(user, team)` arguments of the candidate functions for a scope.
+fn scope_args(v: Visibility) -> (Option<Uuid>, Option<Uuid>) {
+    match v {
+        Visibility::All => (None, None),
+        Visibility::Own { user } => (Some(user), None),
+        Visibility::Team { user, team } => (Some(user), team),
+    }
+}
+
+fn text_array(v: &[String]) -> Value {
+    if v.is_empty() {
+        Value::Array(sea_orm::sea_query::ArrayType::String, None)
+    } else {
+        v.to_vec().into()
+    }
+}
+
+/// The best `limit` matches of one kind of record, within the caller's scope, with the
+/// number of matches (counted up to the candidate cap).
+#[allow(clippy::too_many_arguments)]
+pub async fn search(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    t: SearchType,
+    q: Query<'_>,
+    vis: Visibility,
+    filter: &SearchFilter,
+    cap: i32,
+    limit: u64,
+) -> Result<Vec<Hit>> {
+    let k = kind(t);
+    let a = k.alias;
+    let (user, team) = scope_args(vis);
+    // $1 = text, $2 = web syntax: referenced again below by number.
+    let mut sql =
+        Sql::new("WITH qs AS MATERIALIZED (SELECT websearch_to_tsquery('relais_french', ");
+    sql.bind(q.text.to_owned())
+        .push(") AS exact, CASE WHEN ")
+        .bind(q.web)
+        .push(
+            " THEN websearch_to_tsquery('relais_french', $1) \
+             ELSE relais_search_loose_query($1) END AS loose, relais_search_norm($1) AS norm), \
+             c AS MATERIALIZED (SELECT record_id FROM ",
+        );
+    sql.push("search_ids(")
+        .bind(t.code())
+        .push(", $1, $2, ")
+        .bind(limit as i32)
+        .push(", ")
+        .bind(cap)
+        .push(", ")
+        .bind(user)
+        .push(", ")
+        .bind(team)
+        .push(", ")
+        .bind(text_array(&filter.categories))
+        .push(", ")
+        .bind(text_array(&filter.statuses))
+        .push(", ")
+        .bind(filter.city.clone())
+        .push(", ")
+        .bind(filter.created_from)
+        .push(", ")
+        .bind(filter.created_to)
+        .push(")");
+    sql.push(&format!(
+        "), hits AS (SELECT {a}.id, (coalesce(ts_rank({w}, {a}.search_vector, qs.exact), 0) \
+         + 0.5 * coalesce(ts_rank({w}, {a}.search_vector, qs.loose), 0)){ns} AS score, \
+         count(*) OVER () AS total \
+         FROM c JOIN {tb} {a} ON {a}.tenant_id = ",
+        w = WEIGHTS,
+        ns = k.name_score,
+        tb = k.table,
+    ));
+    sql.bind(tenant);
+    sql.push(&format!(
+        " AND {a}.id = c.record_id CROSS JOIN qs WHERE {a}.deleted_at IS NULL"
+    ));
+    owned_by(&mut sql, vis, a, k.owner_col);
+    sql.push(" ORDER BY score DESC, id LIMIT ")
+        .bind(limit as i64);
+    sql.push(&format!(
+        ") SELECT h.id, {title} AS title, {subtitle} AS subtitle, h.score::float8 AS score, \
+         h.total, f.field AS matched_field, \
+         CASE WHEN f.body IS NOT NULL THEN ts_headline('relais_french', f.body, qs.loose, ",
+        title = k.title,
+        subtitle = k.subtitle,
+    ));
+    sql.bind(HEADLINE_OPTIONS);
+    sql.push(&format!(
+        ") END AS snippet \
+         FROM hits h CROSS JOIN qs JOIN {tb} {a} ON {a}.tenant_id = ",
+        tb = k.table
+    ));
+    sql.bind(tenant);
+    sql.push(&format!(
+        " AND {a}.id = h.id \
+         LEFT JOIN LATERAL (SELECT v.field, v.body FROM (VALUES {fields}) \
+         AS v(ord, field, body, doc) \
+         WHERE v.doc IS NOT NULL AND to_tsvector('relais_french', v.doc) @@ qs.loose \
+         ORDER BY v.ord LIMIT 1) f ON true \
+         ORDER BY h.score DESC, h.id",
+        fields = k.fields
+    ));
+    let rows = db.query_all_raw(sql.build()).await?;
+    rows.iter()
+        .map(|r| Ok(Hit::from_query_result(r, "")?))
+        .collect()
+}
+
+/// Up to `limit` suggestions of one kind of record for search-as-you-type, best first.
+/// Interactions have no name and are not suggested.
+pub async fn autocomplete(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    t: SearchType,
+    text: &str,
+    vis: Visibility,
+    cap: i32,
+    limit: u64,
+) -> Result<Vec<Suggestion>> {
+    let (user, team) = scope_args(vis);
+    let (select, from) = match t {
+        SearchType::Organisation => (
+            "o.id, o.name AS label, NULLIF(concat_ws(' · ', o.city, o.email), '') AS detail, \
+             (CASE WHEN starts_with(o.search_name, qs.norm) THEN 2 + relais_search_similarity(qs.norm, o.search_name) \
+                   WHEN strpos(' ' || o.search_name, ' ' || qs.norm) > 0 \
+                        THEN 1 + relais_search_similarity(qs.norm, o.search_name) \
+                   WHEN qs.email ~ '[@.]' AND strpos(lower(o.email), qs.email) > 0 THEN 1.5 \
+                   ELSE relais_search_word_similarity(qs.norm, o.search_name) END)::float8 AS score",
+            "organisations o",
+        ),
+        SearchType::Person => (
+            "p.id, concat_ws(' ', p.first_name, p.last_name) AS label, \
+             NULLIF(concat_ws(' · ', p.job_title, p.email), '') AS detail, \
+             (CASE WHEN starts_with(p.search_name, qs.norm) \
+                        OR starts_with(relais_search_norm(p.last_name), qs.norm) \
+                        THEN 2 + relais_search_similarity(qs.norm, p.search_name) \
+                   WHEN strpos(' ' || p.search_name, ' ' || qs.norm) > 0 \
+                        THEN 1 + relais_search_similarity(qs.norm, p.search_name) \
+                   WHEN qs.email ~ '[@.]' AND strpos(p.email, qs.email) > 0 THEN 1.5 \
+                   ELSE relais_search_word_similarity(qs.norm, p.search_name) END)::float8 AS score",
+            "people p",
+        ),
+        SearchType::Mandate => (
+            "m.id, m.number AS label, m.status AS detail, \
+             (2 + relais_search_similarity(upper(qs.email), m.number))::float8 AS score",
+            "mandates m",
+        ),
+        SearchType::Interaction => return Ok(Vec::new()),
+    };
+    let a = &from[from.len() - 1..];
+    let owner_col = "owner_id";
+    let mut sql = Sql::new("WITH qs AS MATERIALIZED (SELECT relais_search_norm(");
+    sql.bind(text.to_owned())
+        .push(
+            ") AS norm, lower(btrim($1)) AS email), \
+               c AS MATERIALIZED (SELECT record_id FROM autocomplete_ids(",
+        )
+        .bind(t.code())
+        .push(", $1, ")
+        .bind(limit as i32)
+        .push(", ")
+        .bind(cap)
+        .push(", ")
+        .bind(user)
+        .push(", ")
+        .bind(team)
+        .push(&format!(
+            "))SELECT {select} FROM c JOIN {from} ON {a}.tenant_id = "
+        ));
+    sql.bind(tenant);
+    sql.push(&format!(
+        " AND {a}.id = c.record_id CROSS JOIN qs WHERE {a}.deleted_at IS NULL"
+    ));
+    owned_by(&mut sql, vis, a, owner_col);
+    sql.push(" ORDER BY score DESC, label, id LIMIT ")
+        .bind(limit as i64);
+    let rows = db.query_all_raw(sql.build()).await?;
+    rows.iter()
+        .map(|r| Ok(Suggestion::from_query_result(r, "")?))
+        .collect()
+}
+
+/// Search several kinds of records in one transaction, in the order given, each within its
+/// scope: what `GET /search` runs.
+pub async fn search_all(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    kinds: &[(SearchType, Visibility)],
+    q: Query<'_>,
+    filter: &SearchFilter,
+    limit: u64,
+) -> Result<Vec<(SearchType, Vec<Hit>)>> {
+    let mut out = Vec::with_capacity(kinds.len());
+    for &(t, vis) in kinds {
+        let hits = search(db, tenant, t, q, vis, filter, CANDIDATE_CAP, limit).await?;
+        out.push((t, hits));
+    }
+    Ok(out)
+}
+
+/// Suggestions across several kinds, best first (ties in the order of `kinds`), at most
+/// `limit`: what `GET /search/autocomplete` runs.
+pub async fn autocomplete_all(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    kinds: &[(SearchType, Visibility)],
+    text: &str,
+    limit: u64,
+) -> Result<Vec<(SearchType, Suggestion)>> {
+    let mut out = Vec::new();
+    for &(t, vis) in kinds {
+        let found = autocomplete(db, tenant, t, text, vis, SUGGESTION_CAP, limit).await?;
+        out.extend(found.into_iter().map(|s| (t, s)));
+    }
+    // The sort is stable: equal scores keep the kinds' order.
+    out.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
+    out.truncate(limit as usize);
+    Ok(out)
+}

@@ -1,0 +1,9 @@
+//! One module per page.
+
+pub mod auth;
+pub mod not_found;
+pub mod organisations;
+pub mod people;
+pub mod pipeline;
+pub mod settings;
+pub mod tasks;

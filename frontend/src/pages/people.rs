@@ -1,0 +1,251 @@
+//! People: the searchable list and a person's page with their organisations and history.
+
+use crate::api;
+use crate::app::{ctx, tr};
+use crate::format;
+use crate::history;
+use crate::i18n;
+use crate::problem::ApiError;
+use crate::state::encode;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use relais_types::{EventOut, Page, PersonOrganisationOut, PersonOut};
+use uuid::Uuid;
+
+const PAGE_SIZE: u32 = 25;
+
+#[component]
+pub fn PeoplePage() -> impl IntoView {
+    let c = ctx();
+    let q = RwSignal::new(String::new());
+    // Cursors of the pages before the current one (see OrgListQuery for the same idea).
+    let cursors = RwSignal::new(Vec::<String>::new());
+    let people = LocalResource::new(move || {
+        let mut query = format!("limit={PAGE_SIZE}&sort=last_name");
+        let text = q.get();
+        if !text.is_empty() {
+            query += &format!("&q={}", encode(&text));
+        }
+        if let Some(cur) = cursors.get().last() {
+            query += &format!("&cursor={}", encode(cur));
+        }
+        async move { api::people(&query).await }
+    });
+    let table = move |p: Page<PersonOut>| {
+        let lang = c.lang.get();
+        if p.items.is_empty() {
+            return view! { <p class="empty" id="people-empty">{tr("people.empty")}</p> }
+                .into_any();
+        }
+        let next = p.next_cursor.clone();
+        let rows = p
+            .items
+            .into_iter()
+            .map(|person| {
+                view! {
+                    <tr>
+                        <td>
+                            <a class="row-link" href=format!("/people/{}", person.id)>
+                                {person.full_name.clone()}
+                            </a>
+                        </td>
+                        <td>{person.job_title.clone().unwrap_or_default()}</td>
+                        <td>{person.email.clone().unwrap_or_default()}</td>
+                        <td class="nowrap">{person.phone.clone().unwrap_or_default()}</td>
+                        <td class="nowrap">{format::date(lang, person.updated_at, c.tz_offset)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <div class="table-wrap">
+                <table class="data" id="people-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">{tr("person.name")}</th>
+                            <th scope="col">{tr("person.job_title")}</th>
+                            <th scope="col">{tr("org.field.email")}</th>
+                            <th scope="col">{tr("org.field.phone")}</th>
+                            <th scope="col">{tr("org.field.updated_at")}</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            <nav class="pager" aria-label=tr("list.pagination")>
+                <button
+                    type="button"
+                    class="btn"
+                    disabled=move || cursors.with(Vec::is_empty)
+                    on:click=move |_| cursors.update(|c| {
+                        c.pop();
+                    })
+                >
+                    {tr("list.previous")}
+                </button>
+                <span>{move || c.ta("list.page", &[("n", &(cursors.with(Vec::len) + 1).to_string())])}</span>
+                <button
+                    type="button"
+                    class="btn"
+                    disabled=next.is_none()
+                    on:click=move |_| {
+                        if let Some(n) = next.clone() {
+                            cursors.update(|c| c.push(n));
+                        }
+                    }
+                >
+                    {tr("list.next")}
+                </button>
+            </nav>
+        }
+            .into_any()
+    };
+    view! {
+        <div class="page-head">
+            <h1>{tr("people.title")}</h1>
+        </div>
+        <form class="filters single" role="search" on:submit=|ev| ev.prevent_default()>
+            <div class="field">
+                <label for="people-q">{tr("people.search")}</label>
+                <input
+                    id="people-q"
+                    type="search"
+                    on:change=move |ev| {
+                        q.set(event_target_value(&ev).trim().to_owned());
+                        cursors.set(Vec::new());
+                    }
+                />
+            </div>
+        </form>
+        <Transition fallback=move || view! { <p class="loading" role="status">{tr("common.loading")}</p> }>
+            {move || {
+                people
+                    .get()
+                    .map(|r| match r {
+                        Ok(p) => table(p),
+                        Err(e) => view! { <div class="alert error" role="alert">{move || e.message(c.lang.get())}</div> }.into_any(),
+                    })
+            }}
+        </Transition>
+    }
+}
+
+type PersonData = (PersonOut, Page<PersonOrganisationOut>, Page<EventOut>);
+
+async fn load_person(id: Option<Uuid>) -> Result<PersonData, ApiError> {
+    let id = id.ok_or_else(|| ApiError::from_response(404, ""))?;
+    let (p, orgs, events) = futures::join!(
+        api::person(id),
+        api::person_organisations(id),
+        api::person_history(id)
+    );
+    Ok((p?, orgs?, events?))
+}
+
+#[component]
+pub fn PersonPage() -> impl IntoView {
+    let c = ctx();
+    let params = use_params_map();
+    let data = LocalResource::new(move || {
+        let id = params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok()));
+        load_person(id)
+    });
+    let body = move |(p, orgs, events): PersonData| {
+        let lang = c.lang.get();
+        let dash = || "—".to_owned();
+        let orgs = if orgs.items.is_empty() {
+            view! { <p class="muted">{tr("person.no_organisation")}</p> }.into_any()
+        } else {
+            view! {
+                <ul class="links" id="person-organisations">
+                    {orgs
+                        .items
+                        .into_iter()
+                        .map(|o| {
+                            view! {
+                                <li>
+                                    <a href=format!("/organisations/{}", o.organisation_id)>{o.name}</a>
+                                    {o.role.map(|r| format!(" · {r}"))}
+                                    {o.is_primary.then(|| view! { <span class="badge">{tr("org.contacts.primary")}</span> })}
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            }
+                .into_any()
+        };
+        let events = events
+            .items
+            .into_iter()
+            .map(|e| {
+                let title = i18n::lookup(lang, &format!("event.{}", e.type_))
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| e.type_.clone());
+                let lines = history::changes(lang, c.tz_offset, &e.data)
+                    .into_iter()
+                    .map(|ch| {
+                        let text = match ch.before {
+                            Some(before) => format!("{before} → {}", ch.after),
+                            None => ch.after,
+                        };
+                        view! { <li><span class="change-field">{ch.field}</span>" "{text}</li> }
+                    })
+                    .collect_view();
+                view! {
+                    <li class="event">
+                        <p>
+                            <strong>{title}</strong>
+                            " · "
+                            {format::date_time(lang, e.occurred_at, c.tz_offset)}
+                        </p>
+                        <ul class="changes">{lines}</ul>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <div class="page-head">
+                <div>
+                    <p class="crumbs"><a href="/people">{tr("people.title")}</a></p>
+                    <h1>{p.full_name.clone()}</h1>
+                    <p class="muted">{p.job_title.clone()}</p>
+                </div>
+            </div>
+            <div class="settings">
+                <section class="card" aria-labelledby="person-details">
+                    <h2 id="person-details">{tr("org.tab.general")}</h2>
+                    <dl class="kv-list">
+                        <div class="kv"><dt>{tr("org.field.email")}</dt><dd>{p.email.clone().unwrap_or_else(dash)}</dd></div>
+                        <div class="kv"><dt>{tr("org.field.phone")}</dt><dd>{p.phone.clone().unwrap_or_else(dash)}</dd></div>
+                        <div class="kv">
+                            <dt>{tr("org.field.last_contact_at")}</dt>
+                            <dd>{p.last_contact_at.map(|d| format::date(lang, d, c.tz_offset)).unwrap_or_else(dash)}</dd>
+                        </div>
+                        <div class="kv"><dt>{tr("org.field.notes")}</dt><dd>{p.notes.clone().unwrap_or_else(dash)}</dd></div>
+                    </dl>
+                </section>
+                <section class="card" aria-labelledby="person-orgs">
+                    <h2 id="person-orgs">{tr("person.organisations")}</h2>
+                    {orgs}
+                </section>
+            </div>
+            <section class="card history-card" aria-labelledby="person-history">
+                <h2 id="person-history">{tr("org.tab.history")}</h2>
+                <ol class="timeline">{events}</ol>
+            </section>
+        }
+            .into_any()
+    };
+    view! {
+        <Transition fallback=move || view! { <p class="loading" role="status">{tr("common.loading")}</p> }>
+            {move || {
+                data.get()
+                    .map(|r| match r {
+                        Ok(d) => body(d),
+                        Err(e) => view! { <div class="alert error" role="alert">{move || e.message(c.lang.get())}</div> }.into_any(),
+                    })
+            }}
+        </Transition>
+    }
+}

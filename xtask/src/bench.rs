@@ -1,0 +1,143 @@
+//! `cargo xtask bench search`: the search benchmark (`bench/search`) against a private
+//! PostgreSQL cluster under `<root>/.data/bench`. The cluster and its data are kept between
+//! runs (generating millions of rows takes minutes) and the server is stopped at the end,
+//! including after a failure or Ctrl+C. Never part of `cargo xtask test`.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::apt::{self, Tool};
+use crate::pg::{self, PgCluster};
+use crate::{Result, sys};
+
+const DB: &str = "relais_bench";
+
+/// Server settings: memory for the working set and the index builds; durability traded for
+/// load speed (the measurements only read, so they are unaffected).
+const PG_BENCH_OPTIONS: &str = "-c shared_buffers=1GB -c maintenance_work_mem=1GB \
+     -c max_wal_size=8GB -c checkpoint_timeout=30min -c fsync=off -c synchronous_commit=off \
+     -c full_page_writes=off";
+
+pub const USAGE: &str = "\
+Usage: cargo xtask bench search [--scale F] [--rounds N] [--concurrency N] [--fresh]
+
+  --scale F        multiply the row counts (1 = 1,000,000 organisations and 2,000,000 people
+                   in one tenant plus 100,000 rows in a second one); default 1
+  --rounds N       timed runs of each query of the mix; default 20
+  --concurrency N  clients querying at the same time; default 1
+  --fresh          drop the generated data and start again (needed to change the scale)
+";
+
+/// Options of `bench search`, checked here so that mistakes fail before anything starts.
+#[derive(Debug, Default, PartialEq)]
+struct Options {
+    fresh: bool,
+    /// Passed on to the benchmark binary.
+    forwarded: Vec<String>,
+}
+
+fn parse(args: &[String]) -> Result<Options> {
+    let mut opts = Options::default();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--fresh" => opts.fresh = true,
+            "--scale" | "--rounds" | "--concurrency" => {
+                let value = it
+                    .next()
+                    .ok_or_else(|| format!("{arg} needs a value\n\n{USAGE}"))?;
+                let ok = if arg == "--scale" {
+                    value.parse::<f64>().is_ok_and(|v| v > 0.0 && v <= 10.0)
+                } else {
+                    value.parse::<u32>().is_ok_and(|v| v >= 1)
+                };
+                if !ok {
+                    return Err(format!("invalid value {value:?} for {arg}\n\n{USAGE}"));
+                }
+                opts.forwarded.push(arg.clone());
+                opts.forwarded.push(value.clone());
+            }
+            other => return Err(format!("unknown option `{other}`\n\n{USAGE}")),
+        }
+    }
+    Ok(opts)
+}
+
+pub fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
+    let opts = match args {
+        [what, rest @ ..] if what == "search" => parse(rest)?,
+        [what, ..] => return Err(format!("unknown benchmark `{what}`\n\n{USAGE}")),
+        [] => return Err(format!("which benchmark?\n\n{USAGE}")),
+    };
+    let interrupted = sys::interrupt_flag()?;
+    apt::ensure_packages(&[Tool::Postgres])?;
+    let dir = root.join(".data").join("bench").join("pg");
+    // A server left running by an interrupted run.
+    if let Ok(stale) = PgCluster::new(dir.clone(), 0) {
+        let _ = stale.stop("fast");
+    }
+    let port = sys::free_ports(1)?[0];
+    let cluster = PgCluster::new(dir, port)?;
+    let outcome = start_and_run(root, &cluster, &opts, &interrupted);
+    println!(
+        "stopping PostgreSQL (the data stays in {})",
+        cluster.dir.display()
+    );
+    sys::with_cleanup(outcome, cluster.stop("fast")).map(|()| ExitCode::SUCCESS)
+}
+
+fn start_and_run(
+    root: &Path,
+    cluster: &PgCluster,
+    opts: &Options,
+    interrupted: &std::sync::atomic::AtomicBool,
+) -> Result {
+    cluster.init_if_missing()?;
+    cluster.start(PG_BENCH_OPTIONS)?;
+    if opts.fresh {
+        println!("dropping database {DB}");
+        cluster.psql_super(&format!("DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))?;
+    }
+    cluster.ensure_roles_and_db(DB)?;
+    sys::check_interrupted(interrupted)?;
+    let started = Instant::now();
+    let mut cmd = sys::cargo(root);
+    cmd.args(["run", "--quiet", "-p", "relais-bench-search", "--"])
+        .args(&opts.forwarded)
+        .env("BENCH_ADMIN_URL", cluster.url(pg::OWNER_ROLE, DB))
+        .env("BENCH_APP_URL", cluster.url(pg::APP_ROLE, DB));
+    let status = sys::status(&mut cmd)?;
+    sys::check_interrupted(interrupted)?;
+    if !status.success() {
+        return Err(format!("the search benchmark failed ({status})"));
+    }
+    println!(
+        "bench search: done in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &[&str]) -> Vec<String> {
+        s.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn options_are_checked_and_forwarded() {
+        assert_eq!(parse(&[]).unwrap(), Options::default());
+        let o = parse(&args(&["--scale", "0.1", "--fresh", "--rounds", "5"])).unwrap();
+        assert!(o.fresh);
+        assert_eq!(o.forwarded, args(&["--scale", "0.1", "--rounds", "5"]));
+        assert!(parse(&args(&["--scale"])).is_err());
+        assert!(parse(&args(&["--scale", "0"])).is_err());
+        assert!(parse(&args(&["--scale", "11"])).is_err());
+        assert!(parse(&args(&["--rounds", "0"])).is_err());
+        assert!(parse(&args(&["--concurrency", "x"])).is_err());
+        assert!(parse(&args(&["--other"])).is_err());
+    }
+}
