@@ -1,7 +1,7 @@
-DROP FUNCTION IF EXISTS autocomplete_plan(text, text, integer, integer, uuid, uuid);
+DROP FUNCTION IF EXISTS autocomplete_plan(text, text, boolean, integer, integer, uuid, uuid);
 DROP FUNCTION IF EXISTS search_plan(text, text, boolean, integer, integer, uuid, uuid, text[], text[],
     text, timestamptz, timestamptz);
-DROP FUNCTION IF EXISTS autocomplete_ids(text, text, integer, integer, uuid, uuid);
+DROP FUNCTION IF EXISTS autocomplete_ids(text, text, boolean, integer, integer, uuid, uuid);
 DROP FUNCTION IF EXISTS search_ids(text, text, boolean, integer, integer, uuid, uuid, text[], text[],
     text, timestamptz, timestamptz);
 DROP FUNCTION IF EXISTS relais_search_args(text, boolean);

@@ -177,17 +177,28 @@ CREATE INDEX mandates_number_prefix_idx ON mandates (tenant_id, (number COLLATE 
 -- The statements are written once, in search_sql() / autocomplete_sql(); the functions that
 -- run them are generated from that text, and search_plan() / autocomplete_plan() show the
 -- same statements' plans.
--- Each kind of match is a MATERIALIZED CTE read under a LIMIT: it is planned to produce all of
--- its rows (an index scan, whatever the planner guesses about how many match) but is run
--- lazily, so a broad query ("paris", "sa") stops after p_cap rows instead of scoring half the
--- table. Typo matches use word similarity ≥ 0.5 (about two edits in a six-letter name) on texts
--- of 4 characters or more; search looks for them only when the words themselves match fewer
--- records than the page holds ($16).
 --
--- Parameters of the statements: $1 query text, $2 web-search syntax, $3 cap, $4 scope user,
+-- Each kind of match is capped by a LIMIT inside its statement, and the statements are planned
+-- with their actual values (custom plans, see below): a rare word goes through the index, a
+-- common one ("paris", "patrimoine") through whatever path reaches p_cap rows first, often
+-- reading the table and stopping early, where a bitmap index scan would first collect every
+-- match. Typo matches (word similarity ≥ 0.5, about two edits in a six-letter name, on texts of
+-- one or two words and 4 characters or more) are the exception: PostgreSQL has no statistics to
+-- tell how many names are similar to a text, so that statement is a MATERIALIZED CTE, planned
+-- as if every match were needed (the trigram index) and read under the LIMIT. It is also the
+-- costliest (every trigram of the text is looked up), so it runs only when fewer records than
+-- the page holds ($16) match otherwise, and for autocomplete only when the caller allows it
+-- ($2: the server asks again with typos once the other branches of every kind came up short).
+--
+-- Parameters of the statements: $1 query text, $2 web-search syntax (search) or typo matching
+-- allowed (autocomplete), $3 cap, $4 scope user,
 -- $5 scope team, $6 categories, $7 statuses, $8 city, $9 created from, $10 created to,
 -- $11 tenant, $12 tsquery, $13 normalised text, $14 the text as an email fragment,
 -- $15 LIKE pattern for emails, $16 page size, $17 the text as a code (mandates).
+
+-- pg_trgm's parameters are known (and may be set in a function's SET clause by a role that is
+-- not a superuser) once its library is loaded in the session.
+SELECT similarity('', '');
 
 -- "Owned within the scope", for a table alias and its owner column.
 CREATE FUNCTION relais_search_scope_sql(t text, owner_col text) RETURNS text
@@ -206,58 +217,58 @@ BEGIN
     CASE p_kind
     WHEN 'organisation' THEN
         RETURN format($s$
-            WITH words AS MATERIALIZED (
+            WITH words AS (
                 SELECT o.id FROM organisations o
                 WHERE o.tenant_id = $11 AND o.deleted_at IS NULL AND o.search_vector @@ $12
                   AND %1$s %2$s
                   AND ($6 IS NULL OR o.category = ANY ($6))
-                  AND ($8 IS NULL OR lower(o.city) = lower($8))),
+                  AND ($8 IS NULL OR lower(o.city) = lower($8))
+                LIMIT $3),
             names AS MATERIALIZED (
                 SELECT o.id FROM organisations o
                 WHERE o.tenant_id = $11 AND o.deleted_at IS NULL AND o.search_name %%> $13
                   AND %1$s %2$s
                   AND ($6 IS NULL OR o.category = ANY ($6))
                   AND ($8 IS NULL OR lower(o.city) = lower($8)))
-            (SELECT id FROM words LIMIT $3)
+            (SELECT id FROM words)
             UNION
             (SELECT id FROM names
-             WHERE NOT $2 AND length($13) >= 4
+             WHERE NOT $2 AND length($13) >= 4 AND array_length(string_to_array($13, ' '), 1) <= 2
                AND (SELECT count(*) FROM (SELECT FROM words LIMIT $16) w) < $16
              LIMIT $3)$s$,
             relais_search_scope_sql('o', 'owner_id'), format(created, 'o'));
     WHEN 'person' THEN
         RETURN format($s$
-            WITH words AS MATERIALIZED (
+            WITH words AS (
                 SELECT p.id FROM people p
                 WHERE p.tenant_id = $11 AND p.deleted_at IS NULL AND p.search_vector @@ $12
-                  AND %1$s %2$s),
+                  AND %1$s %2$s
+                LIMIT $3),
             names AS MATERIALIZED (
                 SELECT p.id FROM people p
                 WHERE p.tenant_id = $11 AND p.deleted_at IS NULL AND p.search_name %%> $13
                   AND %1$s %2$s)
-            (SELECT id FROM words LIMIT $3)
+            (SELECT id FROM words)
             UNION
             (SELECT id FROM names
-             WHERE NOT $2 AND length($13) >= 4
+             WHERE NOT $2 AND length($13) >= 4 AND array_length(string_to_array($13, ' '), 1) <= 2
                AND (SELECT count(*) FROM (SELECT FROM words LIMIT $16) w) < $16
              LIMIT $3)$s$,
             relais_search_scope_sql('p', 'owner_id'), format(created, 'p'));
     WHEN 'mandate' THEN
         RETURN format($s$
-            WITH words AS MATERIALIZED (
-                SELECT m.id FROM mandates m
-                WHERE m.tenant_id = $11 AND m.deleted_at IS NULL AND m.search_vector @@ $12
-                  AND %1$s %2$s
-                  AND ($7 IS NULL OR m.status = ANY ($7)))
-            SELECT id FROM words LIMIT $3$s$,
+            SELECT m.id FROM mandates m
+            WHERE m.tenant_id = $11 AND m.deleted_at IS NULL AND m.search_vector @@ $12
+              AND %1$s %2$s
+              AND ($7 IS NULL OR m.status = ANY ($7))
+            LIMIT $3$s$,
             relais_search_scope_sql('m', 'owner_id'), format(created, 'm'));
     WHEN 'interaction' THEN
         RETURN format($s$
-            WITH words AS MATERIALIZED (
-                SELECT i.id FROM interactions i
-                WHERE i.tenant_id = $11 AND i.deleted_at IS NULL AND i.search_vector @@ $12
-                  AND %1$s %2$s)
-            SELECT id FROM words LIMIT $3$s$,
+            SELECT i.id FROM interactions i
+            WHERE i.tenant_id = $11 AND i.deleted_at IS NULL AND i.search_vector @@ $12
+              AND %1$s %2$s
+            LIMIT $3$s$,
             relais_search_scope_sql('i', 'author_id'), format(created, 'i'));
     ELSE
         RAISE EXCEPTION 'unknown search kind %', p_kind USING ERRCODE = 'invalid_parameter_value';
@@ -283,10 +294,11 @@ BEGIN
                 SELECT o.id FROM organisations o
                 WHERE o.tenant_id = $11 AND o.deleted_at IS NULL AND o.search_name %%> $13
                   AND %1$s),
-            emails AS MATERIALIZED (
+            emails AS (
                 SELECT o.id FROM organisations o
                 WHERE o.tenant_id = $11 AND o.deleted_at IS NULL AND lower(o.email) LIKE $15
-                  AND %1$s),
+                  AND %1$s
+                LIMIT $16),
             starts AS MATERIALIZED (
                 SELECT o.id FROM organisations o
                 WHERE o.tenant_id = $11 AND o.deleted_at IS NULL
@@ -294,23 +306,24 @@ BEGIN
                   AND (o.search_name COLLATE "C") < $13 || chr(1114111)
                   AND %1$s
                 ORDER BY (o.search_name COLLATE "C") LIMIT $16),
-            words AS MATERIALIZED (
+            words AS (
                 SELECT o.id FROM organisations o
                 WHERE o.tenant_id = $11 AND o.deleted_at IS NULL
                   AND o.search_name LIKE '%% ' || $13 || '%%'
-                  AND %1$s)
+                  AND %1$s
+                LIMIT $3)
             (SELECT id FROM starts)
             UNION
             (SELECT id FROM words
-             WHERE length($13) >= 2 AND (SELECT count(*) FROM starts) < $16 LIMIT $3)
+             WHERE length($13) >= 2 AND (SELECT count(*) FROM starts) < $16)
             UNION
             (SELECT id FROM names
-             WHERE length($13) >= 4
+             WHERE $2 AND length($13) >= 4 AND array_length(string_to_array($13, ' '), 1) <= 2
                AND (SELECT count(*) FROM starts)
                    + (SELECT count(*) FROM (SELECT FROM words LIMIT $16) w) < $16
              LIMIT $3)
             UNION
-            (SELECT id FROM emails WHERE length($14) >= 3 AND $14 ~ '[@.]' LIMIT $16)$s$,
+            (SELECT id FROM emails WHERE length($14) >= 3 AND $14 ~ '[@.]')$s$,
             relais_search_scope_sql('o', 'owner_id'));
     WHEN 'person' THEN
         RETURN format($s$
@@ -318,10 +331,11 @@ BEGIN
                 SELECT p.id FROM people p
                 WHERE p.tenant_id = $11 AND p.deleted_at IS NULL AND p.search_name %%> $13
                   AND %1$s),
-            emails AS MATERIALIZED (
+            emails AS (
                 SELECT p.id FROM people p
                 WHERE p.tenant_id = $11 AND p.deleted_at IS NULL AND p.email LIKE $15
-                  AND %1$s),
+                  AND %1$s
+                LIMIT $16),
             starts AS MATERIALIZED (
                 (SELECT p.id FROM people p
                  WHERE p.tenant_id = $11 AND p.deleted_at IS NULL
@@ -336,23 +350,24 @@ BEGIN
                    AND (relais_search_norm(p.last_name) COLLATE "C") < $13 || chr(1114111)
                    AND %1$s
                  ORDER BY (relais_search_norm(p.last_name) COLLATE "C") LIMIT $16)),
-            words AS MATERIALIZED (
+            words AS (
                 SELECT p.id FROM people p
                 WHERE p.tenant_id = $11 AND p.deleted_at IS NULL
                   AND p.search_name LIKE '%% ' || $13 || '%%'
-                  AND %1$s)
+                  AND %1$s
+                LIMIT $3)
             (SELECT id FROM starts)
             UNION
             (SELECT id FROM words
-             WHERE length($13) >= 2 AND (SELECT count(*) FROM starts) < $16 LIMIT $3)
+             WHERE length($13) >= 2 AND (SELECT count(*) FROM starts) < $16)
             UNION
             (SELECT id FROM names
-             WHERE length($13) >= 4
+             WHERE $2 AND length($13) >= 4 AND array_length(string_to_array($13, ' '), 1) <= 2
                AND (SELECT count(*) FROM starts)
                    + (SELECT count(*) FROM (SELECT FROM words LIMIT $16) w) < $16
              LIMIT $3)
             UNION
-            (SELECT id FROM emails WHERE length($14) >= 3 AND $14 ~ '[@.]' LIMIT $16)$s$,
+            (SELECT id FROM emails WHERE length($14) >= 3 AND $14 ~ '[@.]')$s$,
             relais_search_scope_sql('p', 'owner_id'));
     WHEN 'mandate' THEN
         RETURN format($s$
@@ -370,11 +385,14 @@ BEGIN
 END
 $f$;
 
--- One PL/pgSQL function per statement, generated from the text above: PL/pgSQL keeps the
--- plan of a static statement for the rest of the session, where EXECUTE would plan it again on
--- every call (planning costs about as much as running a selective search). Their parameters
--- are the statements' $1…$17. Not SECURITY DEFINER themselves: called directly by the
--- application role they would run under row-level security.
+-- One PL/pgSQL function per statement, generated from the text above (PL/pgSQL parses a
+-- static statement once per session; EXECUTE would parse it on every call). Their parameters
+-- are the statements' $1…$17. They plan every call with its values (force_custom_plan): the
+-- best path depends on how common the words are, which a generic plan cannot know. JIT is off:
+-- the typo branch's estimated cost can pass jit_above_cost, and compiling costs far more than
+-- these short statements take to run. Not
+-- SECURITY DEFINER themselves: called directly by the application role they would run under
+-- row-level security.
 DO $do$
 DECLARE
     k text;
@@ -387,6 +405,8 @@ DECLARE
         CREATE FUNCTION %I(%s) RETURNS TABLE (record_id uuid)
             LANGUAGE plpgsql STABLE ROWS 50
             SET search_path = pg_catalog, public, extensions
+            SET plan_cache_mode = force_custom_plan
+            SET jit = off
             AS %L$f$;
 BEGIN
     FOREACH k IN ARRAY ARRAY['organisation', 'person', 'mandate', 'interaction'] LOOP
@@ -458,7 +478,8 @@ END
 $$;
 
 CREATE FUNCTION autocomplete_ids(
-    p_kind text, p_query text, p_limit integer, p_cap integer, p_vis_user uuid, p_vis_team uuid)
+    p_kind text, p_query text, p_typos boolean, p_limit integer, p_cap integer,
+    p_vis_user uuid, p_vis_team uuid)
     RETURNS TABLE (record_id uuid)
     LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 50
     SET search_path = pg_catalog, public, extensions
@@ -473,15 +494,15 @@ BEGIN
     CASE p_kind
     WHEN 'organisation' THEN
         RETURN QUERY SELECT * FROM relais_autocomplete_organisation_ids(
-            p_query, false, p_cap, p_vis_user, p_vis_team, NULL, NULL, NULL, NULL, NULL,
+            p_query, p_typos, p_cap, p_vis_user, p_vis_team, NULL, NULL, NULL, NULL, NULL,
             a.tenant, a.tsq, a.norm, a.email, a.email_like, p_limit, a.code);
     WHEN 'person' THEN
         RETURN QUERY SELECT * FROM relais_autocomplete_person_ids(
-            p_query, false, p_cap, p_vis_user, p_vis_team, NULL, NULL, NULL, NULL, NULL,
+            p_query, p_typos, p_cap, p_vis_user, p_vis_team, NULL, NULL, NULL, NULL, NULL,
             a.tenant, a.tsq, a.norm, a.email, a.email_like, p_limit, a.code);
     WHEN 'mandate' THEN
         RETURN QUERY SELECT * FROM relais_autocomplete_mandate_ids(
-            p_query, false, p_cap, p_vis_user, p_vis_team, NULL, NULL, NULL, NULL, NULL,
+            p_query, p_typos, p_cap, p_vis_user, p_vis_team, NULL, NULL, NULL, NULL, NULL,
             a.tenant, a.tsq, a.norm, a.email, a.email_like, p_limit, a.code);
     ELSE
         RAISE EXCEPTION 'unknown autocomplete kind %', p_kind
@@ -515,7 +536,8 @@ END
 $$;
 
 CREATE FUNCTION autocomplete_plan(
-    p_kind text, p_query text, p_limit integer, p_cap integer, p_vis_user uuid, p_vis_team uuid)
+    p_kind text, p_query text, p_typos boolean, p_limit integer, p_cap integer,
+    p_vis_user uuid, p_vis_team uuid)
     RETURNS SETOF text
     LANGUAGE plpgsql
     SET search_path = pg_catalog, public, extensions
@@ -525,7 +547,7 @@ DECLARE
     a record := relais_search_args(p_query, false);
 BEGIN
     RETURN QUERY EXECUTE 'EXPLAIN ' || autocomplete_sql(p_kind)
-        USING p_query, false, p_cap, p_vis_user, p_vis_team, NULL::text[], NULL::text[],
+        USING p_query, p_typos, p_cap, p_vis_user, p_vis_team, NULL::text[], NULL::text[],
               NULL::text, NULL::timestamptz, NULL::timestamptz, a.tenant, a.tsq, a.norm,
               a.email, a.email_like, p_limit, a.code;
 END

@@ -7,7 +7,7 @@
 // Prints one line per check and ends with "N passed, N failed".
 
 import { createRequire } from 'node:module';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 
@@ -49,11 +49,16 @@ async function newPage(viewport = DESKTOP, colorScheme = 'light') {
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
   page.problems = [];
-  page.on('pageerror', (e) => page.problems.push(`page error: ${e.message}`));
+  // Printed as they happen too, so the log shows during which check they came.
+  const problem = (text) => {
+    page.problems.push(text);
+    console.log(`    ! ${text.split('\n')[0]}`);
+  };
+  page.on('pageerror', (e) => problem(`page error: ${e.message}`));
   page.on('console', (m) => {
     // The browser logs every 4xx answer; the journeys provoke some on purpose.
     if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) {
-      page.problems.push(`console error: ${m.text()}`);
+      problem(`console error: ${m.text()}`);
     }
   });
   return page;
@@ -212,7 +217,7 @@ await journey('administrator', DESKTOP, 'light', async (page, check) => {
     // Arrow keys move between tabs.
     await page.focus('#tab-history');
     await page.keyboard.press('ArrowLeft');
-    assert.equal(await page.getAttribute('#tab-tasks', 'aria-selected'), 'true');
+    assert.equal(await page.getAttribute('#tab-documents', 'aria-selected'), 'true');
     await page.click('#tab-general');
   });
   await check('the mandates, interactions and tasks tabs show related records', async () => {
@@ -248,6 +253,26 @@ await journey('administrator', DESKTOP, 'light', async (page, check) => {
     await axe(page, 'organisation tasks (light)');
     await page.click('#tab-general');
   });
+  await check('a document is uploaded, downloaded and deleted', async () => {
+    const pdf = path.join(WORK, 'proposition-commerciale.pdf');
+    writeFileSync(pdf, '%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+    await page.click('#tab-documents');
+    await page.locator('#documents-empty').waitFor();
+    await page.setInputFiles('#doc-file', pdf);
+    const row = page.locator('#documents-table tbody tr', { hasText: 'proposition-commerciale.pdf' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /application\/pdf/);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      row.getByRole('button', { name: /Télécharger/ }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), 'proposition-commerciale.pdf');
+    await axe(page, 'organisation documents (light)');
+    await row.getByRole('button', { name: /Supprimer/ }).click();
+    await page.click('#confirm-button');
+    await page.locator('#documents-empty').waitFor();
+    await page.click('#tab-general');
+  });
   await check('the new contact has a page and is found in the people list', async () => {
     await page.click('a[href="/people"]');
     await page.fill('#people-q', 'martin');
@@ -260,6 +285,24 @@ await journey('administrator', DESKTOP, 'light', async (page, check) => {
     await axe(page, 'person (light)');
     await page.click('#person-organisations a');
     await page.getByRole('heading', { name: 'Société Générale Gestion' }).waitFor();
+  });
+  await check('the mandates and products lists', async () => {
+    await page.click('a[href="/mandates"]');
+    await page.locator('#mandates-table').waitFor();
+    assert.match(await page.locator('#mandates-table').innerText(), /M-\d{4}-\d{3}[\s\S]*Brouillon/);
+    await page.selectOption('#list-filter', 'signed');
+    await page.locator('#mandates-empty').waitFor();
+    const r = await api(page, 'POST', '/api/v1/products', {
+      name: 'Relais Obligations Euro', code: 'rel-oblig-01', category: 'opcvm',
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    await page.click('a[href="/products"]');
+    await page.locator('#products-table').waitFor();
+    assert.match(await page.locator('#products-table').innerText(), /REL-OBLIG-01/);
+    await page.fill('#list-q', 'introuvable');
+    await page.press('#list-q', 'Enter');
+    await page.locator('#products-empty').waitFor();
+    await axe(page, 'products (light)');
   });
   await check('the list filters and sorts', async () => {
     const more = [
@@ -320,8 +363,12 @@ await journey('administrator', DESKTOP, 'light', async (page, check) => {
     await page.waitForFunction(() =>
       /1\u202f500\u202f000/.test(document.querySelector('#column-proposition .column-total').innerText));
     assert.match(await total('qualification'), /^250\u202f000\u00a0€$/);
-    const moved = await api(page, 'GET', `/api/v1/organisations/${id}`);
-    assert.equal(moved.body.pipeline_stage, 'proposition');
+    // The server has it too (the board shows the move before the answer).
+    await page.waitForFunction(async (id) => {
+      const s = JSON.parse(localStorage.getItem('relais.session'));
+      const r = await fetch(`/api/v1/organisations/${id}`, { headers: { authorization: `Bearer ${s.access_token}` } });
+      return (await r.json()).pipeline_stage === 'proposition';
+    }, id);
     // The keyboard alternative: the card's "next stage" button.
     await page.locator(`${card} button[aria-label="Déplacer vers Signé"]`).focus();
     await page.keyboard.press('Enter');
@@ -365,8 +412,55 @@ await journey('administrator', DESKTOP, 'light', async (page, check) => {
     await page.fill('#settings-current', 'wrong-password-123');
     await page.fill('#settings-new', 'Un mot de passe assez long');
     await page.click('#password-save');
-    assert.notEqual((await page.locator('#settings-current-error').innerText()).trim(), '');
+    await page.waitForFunction(() =>
+      document.querySelector('#settings-current-error')?.innerText.trim() !== '');
     await axe(page, 'settings (light)');
+    await page.click('a[href="/organisations"]');
+    await page.locator('#org-table').waitFor();
+  });
+  await check('the administration creates a team, a user and an API key', async () => {
+    await page.click('a[href="/admin"]');
+    await page.locator('#users-table').waitFor();
+    await page.click('#admin-teams');
+    await page.fill('#team-name', 'Paris');
+    await page.fill('#team-description', 'Clients institutionnels');
+    await page.click('#team-submit');
+    await page.waitForFunction(() => /Paris/.test(document.querySelector('#teams-table')?.innerText));
+    await page.click('#admin-users');
+    await page.fill('#user-email', 'bruno@e2e.relais.test');
+    await page.fill('#user-name', 'Bruno Petit');
+    await page.fill('#user-password', 'court');
+    await page.click('#user-submit');
+    await page.waitForFunction(() => document.querySelector('#user-password-error')?.innerText.trim() !== '');
+    await page.fill('#user-password', 'temporaire-2026-long');
+    await page.selectOption('#user-team', { label: 'Paris' });
+    await page.click('#user-submit');
+    const row = page.locator('#users-table tbody tr', { hasText: 'bruno@e2e.relais.test' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /Paris/);
+    assert.match(await row.innerText(), /Première connexion/);
+    await row.getByRole('button', { name: /Désactiver/ }).click();
+    await page.click('#confirm-button');
+    await page.waitForFunction(() => /Désactivé/.test(
+      [...document.querySelectorAll('#users-table tbody tr')].find((r) => /bruno@/.test(r.innerText))?.innerText));
+    await row.getByRole('button', { name: /Réactiver/ }).click();
+    await page.waitForFunction(() => /Première connexion/.test(
+      [...document.querySelectorAll('#users-table tbody tr')].find((r) => /bruno@/.test(r.innerText))?.innerText));
+    // Enabling again changed nothing else (the team stays).
+    assert.match(await row.innerText(), /Paris/);
+    await axe(page, 'administration (light)');
+    await shot(page, 'admin-light-desktop');
+    await page.click('#admin-api-keys');
+    await page.fill('#key-name', 'Synchro ERP');
+    await page.click('#key-submit');
+    await page.locator('#key-secret').waitFor();
+    assert.match(await page.locator('#key-secret code').innerText(), /^rk_/);
+    const keyRow = page.locator('#keys-table tbody tr', { hasText: 'Synchro ERP' });
+    await keyRow.getByRole('button', { name: /Révoquer/ }).click();
+    await page.click('#confirm-button');
+    await page.waitForFunction(() => /Révoquée/.test(document.querySelector('#keys-table')?.innerText));
+    await page.click('#admin-roles');
+    await page.waitForFunction(() => /Lecteur/.test(document.querySelector('#roles-table')?.innerText));
     await page.click('a[href="/organisations"]');
     await page.locator('#org-table').waitFor();
   });
@@ -540,6 +634,14 @@ await journey('viewer', DESKTOP, 'dark', async (page, check) => {
     await page.locator('#not-allowed').waitFor();
     assert.equal(await page.locator('#org-form').count(), 0);
   });
+  await check('a viewer reads the directory in administration without changing it', async () => {
+    await page.goto(`${BASE}/admin`);
+    await page.locator('#users-table').waitFor();
+    assert.equal(await page.locator('#user-form').count(), 0);
+    assert.equal(await page.locator('#users-table button').count(), 0);
+    assert.equal(await page.locator('#admin-api-keys').count(), 0);
+    await axe(page, 'administration (viewer, dark)');
+  });
   await check('a viewer sees the pipeline without move controls', async () => {
     await page.goto(`${BASE}/pipeline`);
     await page.locator('#board .card-item').first().waitFor();
@@ -573,7 +675,8 @@ await journey('first sign-in', PHONE, 'light', async (page, check) => {
     await page.fill('#new-password', 'Un mot de passe assez long');
     await page.fill('#confirm-password', 'Un autre mot de passe long');
     await page.click('#change-password-submit');
-    assert.notEqual((await page.locator('#confirm-password-error').innerText()).trim(), '');
+    await page.waitForFunction(() =>
+      document.querySelector('#confirm-password-error')?.innerText.trim() !== '');
   });
   await check('a new password opens the app', async () => {
     await page.fill('#confirm-password', 'Un mot de passe assez long');

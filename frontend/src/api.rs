@@ -8,10 +8,11 @@
 use crate::problem::ApiError;
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use relais_types::{
-    BulkAction, BulkResult, ChangePasswordIn, EventOut, ForgotPasswordIn, InteractionOut, LoginIn,
-    MandateOut, MeOut, MePatch, OrganisationIn, OrganisationOut, OrganisationPersonOut, Page,
-    PersonIn, PersonOrganisationOut, PersonOut, RefreshIn, ResetPasswordIn, TaskBulkAction,
-    TaskOut, TokenOut,
+    ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut, BulkAction, BulkResult, ChangePasswordIn, DocumentOut,
+    EventOut, ForgotPasswordIn, InteractionOut, LoginIn, MandateOut, MeOut, MePatch,
+    OrganisationIn, OrganisationOut, OrganisationPersonOut, Page, PersonIn, PersonOrganisationOut,
+    PersonOut, ProductOut, RefreshIn, ResetPasswordIn, RoleOut, TaskBulkAction, TaskOut, TeamIn,
+    TeamOut, TokenOut, UserIn, UserOut,
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::cell::RefCell;
@@ -91,6 +92,7 @@ fn js_err(e: JsValue) -> ApiError {
 struct Answer {
     status: u16,
     body: String,
+    etag: Option<String>,
 }
 
 async fn send(
@@ -133,6 +135,7 @@ async fn send(
     Ok(Answer {
         status: resp.status(),
         body: text,
+        etag: resp.headers().get("etag").ok().flatten(),
     })
 }
 
@@ -192,6 +195,34 @@ async fn do_refresh() -> Result<(), ApiError> {
     }
 }
 
+/// An authenticated call that also returns the answer's ETag.
+async fn call_with_etag<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: Option<&(impl Serialize + ?Sized)>,
+    headers: &[(&str, String)],
+) -> Result<(T, Option<String>), ApiError> {
+    let body = body
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    let token = session().map(|s| s.access_token);
+    let mut a = send(method, path, body.as_deref(), token.as_deref(), headers).await?;
+    if a.status == 401
+        && token.is_some()
+        && ApiError::from_response(401, &a.body).is_expired_token()
+    {
+        refresh(token).await?;
+        let token = session().map(|s| s.access_token);
+        a = send(method, path, body.as_deref(), token.as_deref(), headers).await?;
+        if a.status == 401 {
+            session_ended();
+        }
+    }
+    let etag = a.etag.clone();
+    decode(a).map(|v| (v, etag))
+}
+
 /// An authenticated call; `body` is JSON-encoded when present.
 async fn call<T: DeserializeOwned>(
     method: &str,
@@ -199,25 +230,9 @@ async fn call<T: DeserializeOwned>(
     body: Option<&(impl Serialize + ?Sized)>,
     headers: &[(&str, String)],
 ) -> Result<T, ApiError> {
-    let body = body
-        .map(serde_json::to_string)
-        .transpose()
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    let token = session().map(|s| s.access_token);
-    let a = send(method, path, body.as_deref(), token.as_deref(), headers).await?;
-    if a.status == 401 && token.is_some() {
-        let err = ApiError::from_response(a.status, &a.body);
-        if err.is_expired_token() {
-            refresh(token).await?;
-            let token = session().map(|s| s.access_token);
-            let a = send(method, path, body.as_deref(), token.as_deref(), headers).await?;
-            if a.status == 401 {
-                session_ended();
-            }
-            return decode(a);
-        }
-    }
-    decode(a)
+    call_with_etag(method, path, body, headers)
+        .await
+        .map(|(v, _)| v)
 }
 
 /// For calls answered with 202/204: only the status matters.
@@ -386,4 +401,189 @@ pub async fn person_organisations(id: Uuid) -> Result<Page<PersonOrganisationOut
 
 pub async fn person_history(id: Uuid) -> Result<Page<EventOut>, ApiError> {
     get(&format!("/api/v1/people/{id}/history?limit=50")).await
+}
+
+pub async fn users() -> Result<Page<UserOut>, ApiError> {
+    get("/api/v1/users?limit=200").await
+}
+
+pub async fn create_user(input: &UserIn) -> Result<UserOut, ApiError> {
+    call("POST", "/api/v1/users", Some(input), &[]).await
+}
+
+/// Reads the user for its ETag, then applies the change with `If-Match`; a change made by
+/// someone else in between answers 412. The patch is sent as built, not as a `UserPatch`:
+/// serde writes that struct's absent `team_id` as `null`, which would remove the team.
+pub async fn update_user(id: Uuid, patch: &serde_json::Value) -> Result<UserOut, ApiError> {
+    let path = format!("/api/v1/users/{id}");
+    let (_, etag) = call_with_etag::<UserOut>("GET", &path, None::<&()>, &[]).await?;
+    let headers = [("if-match", etag.unwrap_or_default())];
+    call("PATCH", &path, Some(patch), &headers).await
+}
+
+pub async fn roles() -> Result<Vec<RoleOut>, ApiError> {
+    get("/api/v1/roles").await
+}
+
+pub async fn teams() -> Result<Vec<TeamOut>, ApiError> {
+    get("/api/v1/teams").await
+}
+
+pub async fn create_team(input: &TeamIn) -> Result<TeamOut, ApiError> {
+    call("POST", "/api/v1/teams", Some(input), &[]).await
+}
+
+pub async fn api_keys() -> Result<Vec<ApiKeyOut>, ApiError> {
+    get("/api/v1/api-keys").await
+}
+
+/// Creates an API key; the answer is the only time the secret is shown.
+pub async fn create_api_key(input: &ApiKeyIn) -> Result<ApiKeyCreatedOut, ApiError> {
+    call("POST", "/api/v1/api-keys", Some(input), &[]).await
+}
+
+pub async fn revoke_api_key(id: Uuid) -> Result<(), ApiError> {
+    call::<serde::de::IgnoredAny>(
+        "DELETE",
+        &format!("/api/v1/api-keys/{id}"),
+        None::<&()>,
+        &[],
+    )
+    .await
+    .map(drop)
+}
+
+pub async fn organisation_documents(id: Uuid) -> Result<Page<DocumentOut>, ApiError> {
+    get(&format!("/api/v1/organisations/{id}/documents?limit=100")).await
+}
+
+/// Sends a multipart form with the session token (refreshed once if it expired).
+async fn send_form(path: &str, form: &web_sys::FormData) -> Result<Answer, ApiError> {
+    let attempt = |token: Option<String>| async move {
+        let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
+        let h = Headers::new().map_err(js_err)?;
+        h.set("accept", "application/json").map_err(js_err)?;
+        if let Some(t) = &token {
+            h.set("authorization", &format!("Bearer {t}"))
+                .map_err(js_err)?;
+        }
+        let init = RequestInit::new();
+        init.set_method("POST");
+        init.set_headers(&h);
+        init.set_body(form);
+        let req = Request::new_with_str_and_init(path, &init).map_err(js_err)?;
+        let resp: Response = JsFuture::from(window.fetch_with_request(&req))
+            .await
+            .map_err(js_err)?
+            .dyn_into()
+            .map_err(js_err)?;
+        let body = JsFuture::from(resp.text().map_err(js_err)?)
+            .await
+            .map_err(js_err)?
+            .as_string()
+            .unwrap_or_default();
+        Ok::<_, ApiError>(Answer {
+            status: resp.status(),
+            body,
+            etag: None,
+        })
+    };
+    let token = session().map(|s| s.access_token);
+    let a = attempt(token.clone()).await?;
+    if a.status == 401 && ApiError::from_response(401, &a.body).is_expired_token() {
+        refresh(token).await?;
+        return attempt(session().map(|s| s.access_token)).await;
+    }
+    Ok(a)
+}
+
+/// Uploads a file to an organisation; the server detects its type from the content.
+pub async fn upload_document(org: Uuid, file: &web_sys::File) -> Result<DocumentOut, ApiError> {
+    let form = web_sys::FormData::new().map_err(js_err)?;
+    form.append_with_str("record_type", "organisation")
+        .map_err(js_err)?;
+    form.append_with_str("record_id", &org.to_string())
+        .map_err(js_err)?;
+    form.append_with_blob_and_filename("file", file, &file.name())
+        .map_err(js_err)?;
+    decode(send_form("/api/v1/documents", &form).await?)
+}
+
+/// Downloads a document (the link needs the token, so it goes through fetch) and hands it
+/// to the browser under its original name.
+pub async fn download_document(doc: &DocumentOut) -> Result<(), ApiError> {
+    let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
+    let fetch = |token: Option<String>| {
+        let window = window.clone();
+        let path = format!("/api/v1/documents/{}/content", doc.id);
+        async move {
+            let h = Headers::new().map_err(js_err)?;
+            if let Some(t) = &token {
+                h.set("authorization", &format!("Bearer {t}"))
+                    .map_err(js_err)?;
+            }
+            let init = RequestInit::new();
+            init.set_headers(&h);
+            let req = Request::new_with_str_and_init(&path, &init).map_err(js_err)?;
+            let resp: Response = JsFuture::from(window.fetch_with_request(&req))
+                .await
+                .map_err(js_err)?
+                .dyn_into()
+                .map_err(js_err)?;
+            Ok::<_, ApiError>(resp)
+        }
+    };
+    let token = session().map(|s| s.access_token);
+    let mut resp = fetch(token.clone()).await?;
+    if resp.status() == 401 {
+        refresh(token).await?;
+        resp = fetch(session().map(|s| s.access_token)).await?;
+    }
+    if resp.status() >= 400 {
+        let body = JsFuture::from(resp.text().map_err(js_err)?)
+            .await
+            .map_err(js_err)?
+            .as_string()
+            .unwrap_or_default();
+        return Err(ApiError::from_response(resp.status(), &body));
+    }
+    let blob: web_sys::Blob = JsFuture::from(resp.blob().map_err(js_err)?)
+        .await
+        .map_err(js_err)?
+        .dyn_into()
+        .map_err(js_err)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_err)?;
+    let document = window
+        .document()
+        .ok_or_else(|| ApiError::Network("no document".into()))?;
+    let a: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(js_err)?
+        .dyn_into()
+        .map_err(|_| ApiError::Network("not an anchor".into()))?;
+    a.set_href(&url);
+    a.set_download(&doc.file_name);
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+/// Moves a document to the trash.
+pub async fn delete_document(id: Uuid) -> Result<(), ApiError> {
+    call::<serde::de::IgnoredAny>(
+        "DELETE",
+        &format!("/api/v1/documents/{id}"),
+        None::<&()>,
+        &[],
+    )
+    .await
+    .map(drop)
+}
+
+pub async fn products(query: &str) -> Result<Page<ProductOut>, ApiError> {
+    get(&format!("/api/v1/products?{query}")).await
+}
+
+pub async fn mandates(query: &str) -> Result<Page<MandateOut>, ApiError> {
+    get(&format!("/api/v1/mandates?{query}")).await
 }

@@ -4,7 +4,9 @@
 use crate::api;
 use crate::components::{SearchDialog, Toasts};
 use crate::i18n::{self, Lang};
-use crate::pages::{auth, not_found::NotFound, organisations, people, pipeline, settings, tasks};
+use crate::pages::{
+    admin, auth, catalogue, not_found::NotFound, organisations, people, pipeline, settings, tasks,
+};
 use crate::state::{self, Shortcut};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -190,7 +192,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("people") view=people::PeoplePage/>
                     <Route path=path!("people/:id") view=people::PersonPage/>
                     <Route path=path!("tasks") view=tasks::TasksPage/>
+                    <Route path=path!("mandates") view=catalogue::MandatesPage/>
+                    <Route path=path!("products") view=catalogue::ProductsPage/>
                     <Route path=path!("settings") view=settings::SettingsPage/>
+                    <Route path=path!("admin") view=admin::AdminPage/>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -220,9 +225,11 @@ pub fn Layout() -> impl IntoView {
 
     {
         let navigate = navigate.clone();
+        // Leave the signed-in pages first: clearing the user while they are mounted would
+        // re-run their views against half-disposed state.
         api::on_session_end(move || {
-            c.me.set(None);
             navigate("/login", NavigateOptions::default());
+            c.me.set(None);
         });
     }
 
@@ -297,8 +304,7 @@ pub fn Layout() -> impl IntoView {
     let logout = move |_| {
         spawn_local(async move {
             api::logout().await;
-            c.me.set(None);
-            // A full reload drops every cached page of the signed-out user.
+            // A full reload drops every page and cached answer of the signed-out user.
             let _ = window().location().set_href("/login");
         });
     };
@@ -337,6 +343,16 @@ pub fn Layout() -> impl IntoView {
                             </a>
                         </li>
                         <li>
+                            <a href="/mandates" aria-current=current("/mandates")>
+                                {tr("nav.mandates")}
+                            </a>
+                        </li>
+                        <li>
+                            <a href="/products" aria-current=current("/products")>
+                                {tr("nav.products")}
+                            </a>
+                        </li>
+                        <li>
                             <a href="/tasks" aria-current=current("/tasks")>
                                 {tr("nav.tasks")}
                             </a>
@@ -346,6 +362,13 @@ pub fn Layout() -> impl IntoView {
                                 {tr("nav.settings")}
                             </a>
                         </li>
+                        <Show when=admin::visible>
+                            <li>
+                                <a href="/admin" aria-current=current("/admin")>
+                                    {tr("nav.admin")}
+                                </a>
+                            </li>
+                        </Show>
                     </ul>
                 </nav>
             </aside>

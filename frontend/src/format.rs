@@ -118,6 +118,22 @@ pub fn amount(lang: Lang, euros: f64) -> String {
     }
 }
 
+/// A file size: `812 o`, `12,3 Ko`, `4,5 Mo` / `812 B`, `12.3 KB`, `4.5 MB`.
+pub fn bytes(lang: Lang, n: i64) -> String {
+    let units: [&str; 4] = match lang {
+        Lang::Fr => ["o", "Ko", "Mo", "Go"],
+        Lang::En => ["B", "KB", "MB", "GB"],
+    };
+    let mut value = n.max(0) as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < units.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let decimals = if unit == 0 { 0 } else { 1 };
+    format!("{}{NBSP}{}", number(lang, value, decimals), units[unit])
+}
+
 /// Reads an amount typed by a person: spaces and the other language's separators are
 /// tolerated (`1 250 000`, `1250000,5`, `1,250,000.50`, `12 €`). `None` when it is not a
 /// number.
@@ -194,6 +210,15 @@ mod tests {
         assert_eq!(amount(Lang::Fr, 0.0), "0\u{a0}€");
         assert_eq!(amount(Lang::En, -999.999), "-€1,000");
         assert_eq!(amount(Lang::Fr, -0.001), "0\u{a0}€");
+    }
+
+    #[test]
+    fn file_sizes() {
+        assert_eq!(bytes(Lang::Fr, 812), "812\u{a0}o");
+        assert_eq!(bytes(Lang::En, 12_595), "12.3\u{a0}KB");
+        assert_eq!(bytes(Lang::Fr, 12_595), "12,3\u{a0}Ko");
+        assert_eq!(bytes(Lang::En, 4_718_592), "4.5\u{a0}MB");
+        assert_eq!(bytes(Lang::En, 2048), "2\u{a0}KB");
     }
 
     #[test]

@@ -21,5 +21,7 @@ mod pages;
 /// Mounts the app on `<body>`.
 #[cfg(target_arch = "wasm32")]
 pub fn start() {
+    // A panic shows its message in the console instead of a bare "unreachable".
+    console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);
 }

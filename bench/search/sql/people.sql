@@ -9,7 +9,7 @@ SELECT $1::uuid, s.id, s.first_name, s.last_name,
        s.job_title, s.notes, s.owner, s.created, s.created
 FROM (
     SELECT md5($1::text || ':person:' || g.i)::uuid AS id,
-           CASE WHEN h.h1 % 20 <> 0 THEN p.first_names[1 + h.h1 % cardinality(p.first_names)]
+           CASE WHEN h.h9 % 20 <> 0 THEN p.first_names[1 + h.h1 % cardinality(p.first_names)]
            END AS first_name,
            CASE WHEN h.h8 % 2 = 0
                 THEN p.syl1[1 + h.h2 % cardinality(p.syl1)]
@@ -30,6 +30,7 @@ FROM (
         SELECT abs(hashint8extended(g.i, 11)) AS h1, abs(hashint8extended(g.i, 12)) AS h2,
                abs(hashint8extended(g.i, 13)) AS h3, abs(hashint8extended(g.i, 14)) AS h4,
                abs(hashint8extended(g.i, 15)) AS h5, abs(hashint8extended(g.i, 16)) AS h6,
-               abs(hashint8extended(g.i, 17)) AS h7, abs(hashint8extended(g.i, 18)) AS h8
+               abs(hashint8extended(g.i, 17)) AS h7, abs(hashint8extended(g.i, 18)) AS h8,
+               abs(hashint8extended(g.i, 19)) AS h9
     ) h
 ) s

@@ -14,6 +14,7 @@
 //!    transaction), the latency of a fixed mix of queries — exact names, typos, prefixes of 2–4
 //!    letters, common words, accents — next to a bare `SELECT 1` round trip measured in the
 //!    same run, and prints p50/p95/p99 as a Markdown table.
+#![forbid(unsafe_code)]
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;

@@ -23,7 +23,7 @@ pub const MARK_END: char = '\u{E001}';
 
 /// Matches of each kind considered for ranking, per kind of match (words, typo-tolerant
 /// names); also the most a group's `total` counts to.
-pub const CANDIDATE_CAP: i32 = 200;
+pub const CANDIDATE_CAP: i32 = 100;
 /// Word-prefix and typo-tolerant name candidates considered for autocomplete, per kind.
 pub const SUGGESTION_CAP: i32 = 50;
 
@@ -169,7 +169,10 @@ fn text_array(v: &[String]) -> Value {
 
 /// The best `limit` matches of one kind of record, within the caller's scope, with the
 /// number of matches (counted up to the candidate cap).
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one argument per part of a search: tenant, kind, text, scope, filters, sizes"
+)]
 pub async fn search(
     db: &impl ConnectionTrait,
     tenant: Uuid,
@@ -260,13 +263,19 @@ pub async fn search(
         .collect()
 }
 
-/// Up to `limit` suggestions of one kind of record for search-as-you-type, best first.
-/// Interactions have no name and are not suggested.
+/// Up to `limit` suggestions of one kind of record for search-as-you-type, best first, with
+/// near misses on names when `typos` (the costliest part). Interactions have no name and are
+/// not suggested.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one argument per part of a look-up: tenant, kind, text, typos, scope, sizes"
+)]
 pub async fn autocomplete(
     db: &impl ConnectionTrait,
     tenant: Uuid,
     t: SearchType,
     text: &str,
+    typos: bool,
     vis: Visibility,
     cap: i32,
     limit: u64,
@@ -311,6 +320,8 @@ pub async fn autocomplete(
         )
         .bind(t.code())
         .push(", $1, ")
+        .bind(typos)
+        .push(", ")
         .bind(limit as i32)
         .push(", ")
         .bind(cap)
@@ -353,7 +364,9 @@ pub async fn search_all(
 }
 
 /// Suggestions across several kinds, best first (ties in the order of `kinds`), at most
-/// `limit`: what `GET /search/autocomplete` runs.
+/// `limit`: what `GET /search/autocomplete` runs. Near misses are looked for only when names
+/// starting like the text (or with a word that does) are fewer than `limit` in all kinds
+/// together.
 pub async fn autocomplete_all(
     db: &impl ConnectionTrait,
     tenant: Uuid,
@@ -362,9 +375,16 @@ pub async fn autocomplete_all(
     limit: u64,
 ) -> Result<Vec<(SearchType, Suggestion)>> {
     let mut out = Vec::new();
-    for &(t, vis) in kinds {
-        let found = autocomplete(db, tenant, t, text, vis, SUGGESTION_CAP, limit).await?;
-        out.extend(found.into_iter().map(|s| (t, s)));
+    for typos in [false, true] {
+        out.clear();
+        for &(t, vis) in kinds {
+            let found =
+                autocomplete(db, tenant, t, text, typos, vis, SUGGESTION_CAP, limit).await?;
+            out.extend(found.into_iter().map(|s| (t, s)));
+        }
+        if out.len() as u64 >= limit {
+            break;
+        }
     }
     // The sort is stable: equal scores keep the kinds' order.
     out.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));

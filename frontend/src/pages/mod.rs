@@ -1,6 +1,8 @@
 //! One module per page.
 
+pub mod admin;
 pub mod auth;
+pub mod catalogue;
 pub mod not_found;
 pub mod organisations;
 pub mod people;

@@ -18,7 +18,7 @@ use leptos_router::{
 use relais_domain::access::{Action, Resource};
 use relais_domain::crm::{Category, OrganisationType, PipelineStage};
 use relais_types::{
-    BulkAction, EventOut, InteractionOut, MandateOut, OrganisationIn, OrganisationOut,
+    BulkAction, DocumentOut, EventOut, InteractionOut, MandateOut, OrganisationIn, OrganisationOut,
     OrganisationPersonOut, Page, PersonIn, PersonOrganisationIn, TaskOut,
 };
 use uuid::Uuid;
@@ -629,16 +629,18 @@ enum Tab {
     Mandates,
     Interactions,
     Tasks,
+    Documents,
     History,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
         Tab::General,
         Tab::Contacts,
         Tab::Mandates,
         Tab::Interactions,
         Tab::Tasks,
+        Tab::Documents,
         Tab::History,
     ];
 
@@ -649,6 +651,7 @@ impl Tab {
             Tab::Mandates => "mandates",
             Tab::Interactions => "interactions",
             Tab::Tasks => "tasks",
+            Tab::Documents => "documents",
             Tab::History => "history",
         }
     }
@@ -660,6 +663,7 @@ impl Tab {
             Tab::Mandates => "org.tab.mandates",
             Tab::Interactions => "org.tab.interactions",
             Tab::Tasks => "org.tab.tasks",
+            Tab::Documents => "org.tab.documents",
             Tab::History => "org.tab.history",
         }
     }
@@ -833,6 +837,7 @@ pub fn OrganisationPage() -> impl IntoView {
                     Tab::Mandates => view! { <Mandates id=oid/> }.into_any(),
                     Tab::Interactions => view! { <Interactions id=oid/> }.into_any(),
                     Tab::Tasks => view! { <Tasks id=oid/> }.into_any(),
+                    Tab::Documents => view! { <Documents id=oid/> }.into_any(),
                     Tab::History => view! { <History id=oid/> }.into_any(),
                 }}
             </div>
@@ -1290,4 +1295,158 @@ fn Tasks(id: Uuid) -> impl IntoView {
             </tr>
         }
     })
+}
+
+#[component]
+fn Documents(id: Uuid) -> impl IntoView {
+    let c = ctx();
+    let docs = LocalResource::new(move || api::organisation_documents(id));
+    let retry = Callback::new(move |()| docs.refetch());
+    let uploading = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let confirm = RwSignal::new(false);
+    let target = RwSignal::new(None::<DocumentOut>);
+    let can_upload = move || c.can(Resource::Documents, Action::Create);
+    let can_delete = move || c.can(Resource::Documents, Action::Delete);
+    let upload = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        uploading.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match api::upload_document(id, &file).await {
+                Ok(d) => {
+                    c.toast(c.ta("document.uploaded", &[("name", &d.file_name)]), false);
+                    docs.refetch();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            input.set_value("");
+            uploading.set(false);
+        });
+    };
+    let delete = Callback::new(move |()| {
+        let Some(d) = target.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            match api::delete_document(d.id).await {
+                Ok(()) => {
+                    c.toast(c.ta("document.deleted", &[("name", &d.file_name)]), false);
+                    docs.refetch();
+                }
+                Err(e) => c.toast(e.message(c.lang.get_untracked()), true),
+            }
+        });
+    });
+    let row = move |d: DocumentOut| {
+        let lang = c.lang.get();
+        let download_label = c.ta("document.download_one", &[("name", &d.file_name)]);
+        let delete_label = c.ta("document.delete_one", &[("name", &d.file_name)]);
+        let for_download = d.clone();
+        let for_delete = d.clone();
+        view! {
+            <tr>
+                <td class="task-title">{d.file_name.clone()}</td>
+                <td>{d.content_type.clone()}</td>
+                <td class="num">{format::bytes(lang, d.size_bytes)}</td>
+                <td class="nowrap">{format::date_time(lang, d.created_at, c.tz_offset)}</td>
+                <td class="nowrap">
+                    <button
+                        type="button"
+                        class="btn small"
+                        aria-label=download_label
+                        on:click=move |_| {
+                            let d = for_download.clone();
+                            spawn_local(async move {
+                                if let Err(e) = api::download_document(&d).await {
+                                    c.toast(e.message(c.lang.get_untracked()), true);
+                                }
+                            });
+                        }
+                    >
+                        {tr("document.download")}
+                    </button>
+                    {can_delete()
+                        .then(|| {
+                            view! {
+                                " "
+                                <button
+                                    type="button"
+                                    class="btn small"
+                                    aria-label=delete_label
+                                    on:click=move |_| {
+                                        target.set(Some(for_delete.clone()));
+                                        confirm.set(true);
+                                    }
+                                >
+                                    {tr("common.delete")}
+                                </button>
+                            }
+                        })}
+                </td>
+            </tr>
+        }
+    };
+    view! {
+        <Show when=can_upload>
+            <div class="tab-actions upload">
+                <label for="doc-file" class="btn">
+                    {move || if uploading.get() { c.t("document.uploading") } else { c.t("document.upload") }}
+                </label>
+                <input
+                    id="doc-file"
+                    class="file-input"
+                    type="file"
+                    on:change=upload
+                    disabled=uploading
+                    aria-describedby="doc-help"
+                />
+                <p class="help" id="doc-help">{tr("document.help")}</p>
+            </div>
+        </Show>
+        <ErrorAlert error=error/>
+        <ConfirmDialog
+            open=confirm
+            title="document.delete_title"
+            text=Signal::derive(move || {
+                let name = target.with(|t| t.as_ref().map(|d| d.file_name.clone()).unwrap_or_default());
+                c.ta("document.delete_text", &[("name", &name)])
+            })
+            confirm="common.delete"
+            on_confirm=delete
+        />
+        <Transition fallback=move || view! { <p class="loading">{tr("common.loading")}</p> }>
+            {move || {
+                docs.get()
+                    .map(|r| match r {
+                        Ok(p) if p.items.is_empty() => {
+                            view! { <p class="empty" id="documents-empty">{tr("document.empty")}</p> }.into_any()
+                        }
+                        Ok(p) => {
+                            view! {
+                                <div class="table-wrap">
+                                    <table class="data" id="documents-table">
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">{tr("document.name")}</th>
+                                                <th scope="col">{tr("document.type")}</th>
+                                                <th scope="col" class="num">{tr("document.size")}</th>
+                                                <th scope="col">{tr("document.added")}</th>
+                                                <th scope="col"><span class="sr-only">{tr("tasks.actions")}</span></th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>{p.items.into_iter().map(row).collect_view()}</tbody>
+                                    </table>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Err(e) => view! { <LoadError error=e retry=retry/> }.into_any(),
+                    })
+            }}
+        </Transition>
+    }
 }

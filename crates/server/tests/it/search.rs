@@ -1050,20 +1050,22 @@ async fn searches_use_the_text_and_trigram_indexes() {
     assert!(p.contains("Limit"), "{p}");
     let p = plan(
         &mut su,
-        "SELECT * FROM autocomplete_plan('organisation', 'du', 10, 50, NULL, NULL)",
+        "SELECT * FROM autocomplete_plan('organisation', 'du', true, 10, 50, NULL, NULL)",
     )
     .await;
+    // Names starting with "du": the prefix index, in order, stopping at the page size. (Names
+    // with another word starting with "du" are a fifth of these rows: reading the table
+    // until 50 turn up is the cheaper path there, and the planner knows it.)
     assert!(p.contains("organisations_name_prefix_idx"), "{p}");
-    assert!(!p.contains("Seq Scan on organisations"), "{p}");
     let p = plan(
         &mut su,
-        "SELECT * FROM autocomplete_plan('organisation', 'dupomd', 10, 50, NULL, NULL)",
+        "SELECT * FROM autocomplete_plan('organisation', 'dupomd', true, 10, 50, NULL, NULL)",
     )
     .await;
     assert!(p.contains("organisations_name_trgm_idx"), "{p}");
     let p = plan(
         &mut su,
-        "SELECT * FROM autocomplete_plan('person', 'jean.dup', 10, 50, NULL, NULL)",
+        "SELECT * FROM autocomplete_plan('person', 'jean.dup', true, 10, 50, NULL, NULL)",
     )
     .await;
     assert!(
@@ -1074,13 +1076,13 @@ async fn searches_use_the_text_and_trigram_indexes() {
     );
     let p = plan(
         &mut su,
-        "SELECT * FROM autocomplete_plan('organisation', 'contact@dup', 10, 50, NULL, NULL)",
+        "SELECT * FROM autocomplete_plan('organisation', 'contact@dup', true, 10, 50, NULL, NULL)",
     )
     .await;
     assert!(p.contains("organisations_email_trgm_idx"), "{p}");
     let p = plan(
         &mut su,
-        "SELECT * FROM autocomplete_plan('mandate', 'm-20', 10, 50, NULL, NULL)",
+        "SELECT * FROM autocomplete_plan('mandate', 'm-20', true, 10, 50, NULL, NULL)",
     )
     .await;
     assert!(p.contains("mandates_number_prefix_idx"), "{p}");
@@ -1120,7 +1122,7 @@ async fn searches_use_the_text_and_trigram_indexes() {
         &[("q", "paris"), ("types", "organisation")],
     )
     .await;
-    assert_eq!(group(&res, "organisation")["total"], 200, "capped: {res}");
+    assert_eq!(group(&res, "organisation")["total"], 100, "capped: {res}");
     assert_eq!(group(&res, "organisation")["total_capped"], true);
     assert_eq!(hits(&res, "organisation").len(), 10);
     // Statistics reach the shared counters when the server's connection goes idle (≤ ~1 s).
