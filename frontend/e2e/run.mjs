@@ -273,6 +273,43 @@ await journey('administrator', DESKTOP, 'light', async (page, check) => {
     await page.locator('#documents-empty').waitFor();
     await page.click('#tab-general');
   });
+  await check('an organisation is edited; a concurrent change is caught by its ETag', async () => {
+    await page.goto(orgUrl);
+    await page.click('#org-edit');
+    await page.waitForURL(/\/edit$/);
+    await page.waitForFunction(() => document.querySelector('#org-name')?.value === 'Société Générale Gestion');
+    assert.equal(await page.inputValue('#org-email'), 'contact@sgg.example');
+    await page.fill('#org-city', 'Lyon');
+    await page.fill('#org-email', '');
+    await page.click('#org-submit');
+    await page.waitForURL(orgUrl);
+    const general = await page.locator('[role=tabpanel]').innerText();
+    assert.match(general, /Lyon/);
+    assert.doesNotMatch(general, /contact@sgg\.example/);
+    await page.click('#tab-history');
+    await page.waitForFunction(() => /Ville\s*Paris → Lyon/.test(document.querySelector('#history-list')?.innerText));
+    // Someone else changes the record while the form is open: saving says so.
+    await page.click('#org-edit');
+    await page.waitForFunction(() => document.querySelector('#org-name')?.value === 'Société Générale Gestion');
+    const id = orgUrl.split('/').pop();
+    const current = await page.evaluate(async (id) => {
+      const s = JSON.parse(localStorage.getItem('relais.session'));
+      const r = await fetch(`/api/v1/organisations/${id}`, { headers: { authorization: `Bearer ${s.access_token}` } });
+      const etag = r.headers.get('etag');
+      const w = await fetch(`/api/v1/organisations/${id}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${s.access_token}`, 'content-type': 'application/json', 'if-match': etag },
+        body: JSON.stringify({ notes: 'Modifié ailleurs' }),
+      });
+      return w.status;
+    }, id);
+    assert.equal(current, 200);
+    await page.fill('#org-postcode', '69002');
+    await page.click('#org-submit');
+    await page.locator('#form-error').waitFor();
+    assert.match(await page.locator('#form-error').innerText(), /changé entre-temps/);
+    await page.goto(orgUrl);
+  });
   await check('the new contact has a page and is found in the people list', async () => {
     await page.click('a[href="/people"]');
     await page.fill('#people-q', 'martin');
@@ -318,7 +355,7 @@ await journey('administrator', DESKTOP, 'light', async (page, check) => {
       });
       assert.equal(r.status, 201, JSON.stringify(r.body));
     }
-    await page.click('a[href="/organisations"][aria-current]');
+    await page.click('nav a[href="/organisations"]');
     await page.waitForURL(/\/organisations$/);
     const rows = page.locator('#org-table tbody tr');
     await page.waitForFunction(() => document.querySelectorAll('#org-table tbody tr').length === 6);
@@ -350,7 +387,7 @@ await journey('administrator', DESKTOP, 'light', async (page, check) => {
     await shot(page, 'organisations-light-desktop');
   });
   await check('a card is dragged across the pipeline, then moved with the keyboard', async () => {
-    await page.click('a[href="/pipeline"]');
+    await page.click('nav a[href="/pipeline"]');
     await page.locator('#board').waitFor();
     const id = orgUrl.split('/').pop();
     const card = `#card-${id}`;
@@ -380,7 +417,7 @@ await journey('administrator', DESKTOP, 'light', async (page, check) => {
     }, id);
     await axe(page, 'pipeline (light)');
     await shot(page, 'pipeline-light-desktop');
-    await page.click('a[href="/organisations"]');
+    await page.click('nav a[href="/organisations"]');
     await page.locator('#org-table').waitFor();
   });
   await check('my overdue task is listed and completed from the tasks page', async () => {
@@ -415,7 +452,7 @@ await journey('administrator', DESKTOP, 'light', async (page, check) => {
     await page.waitForFunction(() =>
       document.querySelector('#settings-current-error')?.innerText.trim() !== '');
     await axe(page, 'settings (light)');
-    await page.click('a[href="/organisations"]');
+    await page.click('nav a[href="/organisations"]');
     await page.locator('#org-table').waitFor();
   });
   await check('the administration creates a team, a user and an API key', async () => {
@@ -461,7 +498,7 @@ await journey('administrator', DESKTOP, 'light', async (page, check) => {
     await page.waitForFunction(() => /Révoquée/.test(document.querySelector('#keys-table')?.innerText));
     await page.click('#admin-roles');
     await page.waitForFunction(() => /Lecteur/.test(document.querySelector('#roles-table')?.innerText));
-    await page.click('a[href="/organisations"]');
+    await page.click('nav a[href="/organisations"]');
     await page.locator('#org-table').waitFor();
   });
   await check('Ctrl+K and / open the search dialog, Esc closes it', async () => {
@@ -509,7 +546,7 @@ await journey('administrator', DESKTOP, 'light', async (page, check) => {
     await page.getByRole('heading', { name: 'Société Générale Gestion' }).waitFor();
     await axe(page, 'organisation (dark)');
     await shot(page, 'organisation-dark-desktop');
-    await page.click('a[href="/pipeline"]');
+    await page.click('nav a[href="/pipeline"]');
     await page.locator('#board').waitFor();
     await axe(page, 'pipeline (dark)');
     await shot(page, 'pipeline-dark-desktop');

@@ -587,3 +587,25 @@ pub async fn products(query: &str) -> Result<Page<ProductOut>, ApiError> {
 pub async fn mandates(query: &str) -> Result<Page<MandateOut>, ApiError> {
     get(&format!("/api/v1/mandates?{query}")).await
 }
+
+/// An organisation with its ETag, for an edit.
+pub async fn organisation_for_edit(id: Uuid) -> Result<(OrganisationOut, String), ApiError> {
+    let path = format!("/api/v1/organisations/{id}");
+    let (o, etag) = call_with_etag::<OrganisationOut>("GET", &path, None::<&()>, &[]).await?;
+    Ok((o, etag.unwrap_or_default()))
+}
+
+/// Applies the changed fields with `If-Match`: 412 when someone changed it meanwhile.
+pub async fn update_organisation(
+    id: Uuid,
+    patch: &serde_json::Map<String, serde_json::Value>,
+    etag: &str,
+) -> Result<OrganisationOut, ApiError> {
+    call(
+        "PATCH",
+        &format!("/api/v1/organisations/{id}"),
+        Some(patch),
+        &[("if-match", etag.to_owned())],
+    )
+    .await
+}

@@ -188,6 +188,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("organisations") view=organisations::OrganisationsPage/>
                     <Route path=path!("organisations/new") view=organisations::NewOrganisationPage/>
                     <Route path=path!("organisations/:id") view=organisations::OrganisationPage/>
+                    <Route
+                        path=path!("organisations/:id/edit")
+                        view=organisations::EditOrganisationPage
+                    />
                     <Route path=path!("pipeline") view=pipeline::PipelinePage/>
                     <Route path=path!("people") view=people::PeoplePage/>
                     <Route path=path!("people/:id") view=people::PersonPage/>

@@ -3,7 +3,7 @@
 
 use relais_domain::access::{Action, Grant, Resource};
 use relais_domain::crm::PipelineStage;
-use relais_types::Theme;
+use relais_types::{OrganisationIn, OrganisationOut, Theme};
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
@@ -237,6 +237,53 @@ impl Board {
     }
 }
 
+/// The body of `PATCH /organisations/{id}` for a form edited from `before`: only the fields
+/// that changed, a cleared field as `null`. Built by hand because serialising the wire
+/// `OrganisationPatch` would send `null` for every untouched optional field, clearing it.
+pub fn organisation_patch(
+    before: &OrganisationOut,
+    after: &OrganisationIn,
+) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::{Value, json};
+    let mut out = serde_json::Map::new();
+    let mut put = |field: &str, changed: bool, value: Value| {
+        if changed {
+            out.insert(field.to_owned(), value);
+        }
+    };
+    put("name", before.name != after.name, json!(after.name));
+    put("type", before.type_ != after.type_, json!(after.type_));
+    put(
+        "category",
+        before.category != after.category,
+        json!(after.category),
+    );
+    if let Some(stage) = after.pipeline_stage {
+        put(
+            "pipeline_stage",
+            before.pipeline_stage != stage,
+            json!(stage),
+        );
+    }
+    for (field, old, new) in [
+        ("email", &before.email, &after.email),
+        ("phone", &before.phone, &after.phone),
+        ("website", &before.website, &after.website),
+        ("city", &before.city, &after.city),
+        ("postcode", &before.postcode, &after.postcode),
+        ("country", &before.country, &after.country),
+        ("notes", &before.notes, &after.notes),
+    ] {
+        put(field, old != new, json!(new));
+    }
+    put(
+        "expected_amount",
+        before.expected_amount != after.expected_amount,
+        json!(after.expected_amount),
+    );
+    out
+}
+
 /// Percent-encodes a query-string value.
 pub fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -445,6 +492,49 @@ mod tests {
             Some(PipelineStage::Lost)
         );
         assert_eq!(Board::neighbour(PipelineStage::Lost, 1), None);
+    }
+
+    #[test]
+    fn an_organisation_patch_carries_only_the_changes() {
+        use relais_domain::crm::OrganisationType;
+        let before: OrganisationOut = serde_json::from_value(serde_json::json!({
+            "id": "0190a000-0000-7000-8000-000000000001", "name": "Amundi", "type": "issuer",
+            "category": null, "pipeline_stage": "prospect",
+            "stage_changed_at": "2026-01-01T00:00:00Z", "email": null, "phone": null,
+            "website": null, "address": null, "city": "Paris", "postcode": null,
+            "country": "FR", "notes": null, "owner_id": null, "active": true,
+            "expected_amount": 1000.0, "tags": [], "last_contact_at": null,
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}))
+        .unwrap();
+        let mut after = OrganisationIn {
+            name: "Amundi".into(),
+            type_: OrganisationType::Issuer,
+            category: None,
+            pipeline_stage: Some(PipelineStage::Prospect),
+            email: None,
+            phone: None,
+            website: None,
+            address: None,
+            city: Some("Paris".into()),
+            postcode: None,
+            country: Some("FR".into()),
+            notes: None,
+            owner_id: None,
+            active: None,
+            expected_amount: Some(1000.0),
+            tags: Vec::new(),
+        };
+        assert!(organisation_patch(&before, &after).is_empty());
+        after.city = None;
+        after.pipeline_stage = Some(PipelineStage::Signed);
+        after.expected_amount = Some(2500.5);
+        after.name = "Amundi AM".into();
+        let patch = serde_json::Value::Object(organisation_patch(&before, &after));
+        assert_eq!(
+            patch,
+            serde_json::json!({"city": null, "pipeline_stage": "signed",
+                               "expected_amount": 2500.5, "name": "Amundi AM"})
+        );
     }
 
     #[test]

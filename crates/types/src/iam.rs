@@ -97,7 +97,11 @@ pub struct UserPatch {
     pub full_name: Option<String>,
     pub role_id: Option<Uuid>,
     /// `null` removes the user from their team.
-    #[serde(default, with = "double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
     pub team_id: Option<Option<Uuid>>,
     pub locale: Option<Locale>,
@@ -229,5 +233,36 @@ pub(crate) mod double_option {
         d: D,
     ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_optional_fields_are_not_sent_as_null() {
+        let patch = UserPatch {
+            active: Some(false),
+            ..Default::default()
+        };
+        let json = serde_json::to_value(&patch).unwrap();
+        assert!(json.get("team_id").is_none(), "{json}");
+        let clear = UserPatch {
+            team_id: Some(None),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&clear).unwrap()["team_id"],
+            serde_json::Value::Null
+        );
+        assert!(
+            serde_json::to_value(&clear)
+                .unwrap()
+                .get("team_id")
+                .is_some()
+        );
+        let back: UserPatch = serde_json::from_value(serde_json::json!({"team_id": null})).unwrap();
+        assert_eq!(back.team_id, Some(None));
     }
 }

@@ -54,10 +54,18 @@ pub struct InteractionPatch {
     pub summary: Option<String>,
     pub occurred_at: Option<DateTime<Utc>>,
     pub author_id: Option<Uuid>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
     pub organisation_id: Option<Option<Uuid>>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
     pub person_id: Option<Option<Uuid>>,
 }

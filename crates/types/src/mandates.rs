@@ -74,22 +74,46 @@ pub struct MandatePatch {
     pub number: Option<String>,
     pub organisation_id: Option<Uuid>,
     pub status: Option<MandateStatus>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub signed_at: Option<Option<DateTime<Utc>>>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub start_date: Option<Option<NaiveDate>>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub end_date: Option<Option<NaiveDate>>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
     pub amount: Option<Option<f64>>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
     pub owner_id: Option<Option<Uuid>>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub notes: Option<Option<String>>,
 }

@@ -64,23 +64,47 @@ pub struct PersonIn {
 #[cfg_attr(feature = "openapi", schema(examples(json!({"job_title": "Directrice générale déléguée", "phone": "+33 6 98 76 54 32", "notes": null}))))]
 #[serde(deny_unknown_fields)]
 pub struct PersonPatch {
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub first_name: Option<Option<String>>,
     pub last_name: Option<String>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub email: Option<Option<String>>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub phone: Option<Option<String>>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub job_title: Option<Option<String>>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub notes: Option<Option<String>>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
     pub owner_id: Option<Option<Uuid>>,
     pub active: Option<bool>,
@@ -108,7 +132,11 @@ pub struct PersonOrganisationIn {
 #[cfg_attr(feature = "openapi", schema(examples(json!({"role": "Membre du comité d'investissement", "is_primary": false}))))]
 #[serde(deny_unknown_fields)]
 pub struct PersonOrganisationPatch {
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub role: Option<Option<String>>,
     pub is_primary: Option<bool>,

@@ -50,11 +50,19 @@ pub struct ProductIn {
 pub struct ProductPatch {
     pub name: Option<String>,
     pub code: Option<String>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Category>))]
     pub category: Option<Option<Category>>,
     pub active: Option<bool>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub notes: Option<Option<String>>,
 }

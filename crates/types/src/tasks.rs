@@ -63,21 +63,41 @@ pub struct TaskIn {
 #[serde(deny_unknown_fields)]
 pub struct TaskPatch {
     pub title: Option<String>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub description: Option<Option<String>>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<DateTime<Utc>>))]
     pub due_at: Option<Option<DateTime<Utc>>>,
     pub priority: Option<TaskPriority>,
     pub status: Option<TaskStatus>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
     pub assignee_id: Option<Option<Uuid>>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<TaskRecordType>))]
     pub record_type: Option<Option<TaskRecordType>>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
     pub record_id: Option<Option<Uuid>>,
 }

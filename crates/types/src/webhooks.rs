@@ -40,7 +40,11 @@ pub struct WebhookPatch {
     pub event_types: Option<Vec<String>>,
     #[serde(default)]
     pub active: Option<bool>,
-    #[serde(default, with = "crate::iam::double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::iam::double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>))]
     pub rate_limit: Option<Option<u32>>,
 }

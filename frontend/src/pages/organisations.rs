@@ -428,8 +428,26 @@ fn amount_error() -> ApiError {
 
 #[component]
 pub fn NewOrganisationPage() -> impl IntoView {
+    view! { <OrganisationForm editing=false/> }
+}
+
+#[component]
+pub fn EditOrganisationPage() -> impl IntoView {
+    view! { <OrganisationForm editing=true/> }
+}
+
+/// The creation form, or with `editing` the edit form of the organisation in the URL (loaded
+/// with its ETag; only changed fields are sent).
+#[component]
+fn OrganisationForm(editing: bool) -> impl IntoView {
     let c = ctx();
     let navigate = use_navigate();
+    let params = use_params_map();
+    let edit_id = editing
+        .then(|| params.with_untracked(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok())))
+        .flatten();
+    // The record as loaded and its ETag, when editing.
+    let original = RwSignal::new(None::<(OrganisationOut, String)>);
     let name = RwSignal::new(String::new());
     let type_ = RwSignal::new(OrganisationType::Investor.code().to_owned());
     let stage = RwSignal::new(PipelineStage::Prospect.code().to_owned());
@@ -450,6 +468,34 @@ pub fn NewOrganisationPage() -> impl IntoView {
             let _ = el.focus();
         }
     });
+    if let Some(id) = edit_id {
+        spawn_local(async move {
+            match api::organisation_for_edit(id).await {
+                Ok((o, etag)) => {
+                    let lang = c.lang.get_untracked();
+                    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+                    name.set(o.name.clone());
+                    type_.set(o.type_.code().to_owned());
+                    stage.set(o.pipeline_stage.code().to_owned());
+                    category.set(o.category.map(|k| k.code().to_owned()).unwrap_or_default());
+                    city.set(opt(&o.city));
+                    postcode.set(opt(&o.postcode));
+                    country.set(opt(&o.country));
+                    email.set(opt(&o.email));
+                    phone.set(opt(&o.phone));
+                    website.set(opt(&o.website));
+                    amount.set(
+                        o.expected_amount
+                            .map(|a| format::number(lang, a, 2))
+                            .unwrap_or_default(),
+                    );
+                    notes.set(opt(&o.notes));
+                    original.set(Some((o, etag)));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    }
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -488,8 +534,30 @@ pub fn NewOrganisationPage() -> impl IntoView {
         };
         busy.set(true);
         error.set(None);
-        let key = Uuid::new_v4().to_string();
         let navigate = navigate.clone();
+        if let Some((before, etag)) = original.get_untracked() {
+            let patch = crate::state::organisation_patch(&before, &input);
+            spawn_local(async move {
+                let outcome = if patch.is_empty() {
+                    Ok(before.clone())
+                } else {
+                    api::update_organisation(before.id, &patch, &etag).await
+                };
+                match outcome {
+                    Ok(o) => {
+                        c.toast(c.ta("org.saved", &[("name", &o.name)]), false);
+                        navigate(
+                            &format!("/organisations/{}", o.id),
+                            NavigateOptions::default(),
+                        );
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+                busy.set(false);
+            });
+            return;
+        }
+        let key = Uuid::new_v4().to_string();
         spawn_local(async move {
             match api::create_organisation(&input, &key).await {
                 Ok(o) => {
@@ -529,10 +597,20 @@ pub fn NewOrganisationPage() -> impl IntoView {
         }
     };
 
-    let allowed = move || c.can(Resource::Organisations, Action::Create);
+    let allowed = move || {
+        let action = if editing {
+            Action::Update
+        } else {
+            Action::Create
+        };
+        c.can(Resource::Organisations, action)
+    };
+    let cancel_href = edit_id
+        .map(|id| format!("/organisations/{id}"))
+        .unwrap_or_else(|| "/organisations".to_owned());
     view! {
         <div class="page-head">
-            <h1>{tr("org.new_title")}</h1>
+            <h1>{if editing { tr("org.edit_title") } else { tr("org.new_title") }}</h1>
         </div>
         <Show
             when=allowed
@@ -594,7 +672,9 @@ pub fn NewOrganisationPage() -> impl IntoView {
                         .map(|k| {
                             let k = *k;
                             view! {
-                                <option value=k.code()>{move || category_label(c.lang.get(), k)}</option>
+                                <option value=k.code() selected=move || category.get() == k.code()>
+                                    {move || category_label(c.lang.get(), k)}
+                                </option>
                             }
                         })
                         .collect_view()}
@@ -612,9 +692,9 @@ pub fn NewOrganisationPage() -> impl IntoView {
                 <textarea id="org-notes" rows="4" bind:value=notes></textarea>
             </div>
             <div class="form-actions span-2">
-                <a class="btn" href="/organisations">{tr("common.cancel")}</a>
+                <a class="btn" href=cancel_href.clone()>{tr("common.cancel")}</a>
                 <button type="submit" class="btn primary" id="org-submit" disabled=busy>
-                    {tr("common.create")}
+                    {if editing { tr("common.save") } else { tr("common.create") }}
                 </button>
             </div>
         </form>
@@ -770,6 +850,11 @@ pub fn OrganisationPage() -> impl IntoView {
                     </p>
                 </div>
                 <div class="head-actions">
+                    <Show when=move || c.can(Resource::Organisations, Action::Update)>
+                        <a class="btn primary" id="org-edit" href=format!("/organisations/{oid}/edit")>
+                            {tr("org.edit")}
+                        </a>
+                    </Show>
                     <Show when=move || c.can(Resource::Organisations, Action::Create)>
                         <button
                             type="button"
