@@ -138,3 +138,37 @@ pub fn unknown_ids(ids: &[Uuid], found: impl Iterator<Item = Uuid> + Clone) -> A
         format!("unknown ids: {}", missing.join(", ")),
     )
 }
+
+/// Answer a record's history page (newest first) inside `tx`, which the caller opened after
+/// checking the record is visible; commits it.
+pub async fn history_page(
+    tx: relais_store::TenantTx,
+    p: &Principal,
+    record_type: &str,
+    id: Uuid,
+    limit: Option<u64>,
+    cursor: Option<&str>,
+) -> ApiResult<actix_web::HttpResponse> {
+    let limit = crate::http::page_limit(limit)?;
+    let before_seq = decode_seq_cursor(cursor)?;
+    let mut rows = events::for_record(
+        &*tx,
+        p.tenant_uuid(),
+        record_type,
+        id,
+        before_seq,
+        limit + 1,
+    )
+    .await?;
+    tx.commit().await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| rows.last().map(|e| encode_seq_cursor(e.seq)))
+        .flatten();
+    let slug = &p.user.tenant_slug;
+    Ok(actix_web::HttpResponse::Ok().json(relais_types::Page {
+        items: rows.into_iter().map(|e| event_out(e, slug)).collect(),
+        next_cursor,
+    }))
+}

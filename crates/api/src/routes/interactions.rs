@@ -12,10 +12,7 @@ use crate::{
     extract::{Json, JsonBytes},
     http::{self, check_if_match},
     idempotency,
-    records::{
-        SortCursor, actor, bulk_ids, decode_seq_cursor, encode_seq_cursor, event_out, unknown_ids,
-        visibility,
-    },
+    records::{SortCursor, actor, bulk_ids, event_out, unknown_ids, visibility},
 };
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -956,23 +953,9 @@ pub async fn interaction_history(
 ) -> ApiResult<HttpResponse> {
     let p = auth.0;
     p.require(RES, Action::Read)?;
-    let limit = http::page_limit(query.limit)?;
-    let before_seq = decode_seq_cursor(query.cursor.as_deref())?;
-    let tenant = p.tenant_uuid();
     let tx = state.db.tenant_tx(p.tenant).await?;
     load(&tx, &p, *id, Action::Read).await?;
-    let mut rows = events::for_record(&*tx, tenant, RECORD, *id, before_seq, limit + 1).await?;
-    tx.commit().await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| rows.last().map(|e| encode_seq_cursor(e.seq)))
-        .flatten();
-    let slug = p.user.tenant_slug.clone();
-    Ok(HttpResponse::Ok().json(Page {
-        items: rows.into_iter().map(|e| event_out(e, &slug)).collect(),
-        next_cursor,
-    }))
+    crate::records::history_page(tx, &p, RECORD, *id, query.limit, query.cursor.as_deref()).await
 }
 
 /// Timeline cursor: the position of the last entry shown.
