@@ -764,16 +764,7 @@ pub async fn bulk_organisations(
         | BulkAction::RemoveTag { ids, .. } => (ids.clone(), Action::Update),
     };
     p.require(RES, perm)?;
-    let mut ids = ids;
-    ids.sort();
-    ids.dedup();
-    if ids.is_empty() || ids.len() > 1000 {
-        return Err(ApiError::field(
-            "ids",
-            "out_of_range",
-            "between 1 and 1000 ids",
-        ));
-    }
+    let ids = crate::records::bulk_ids(ids)?;
     let tag = match &action {
         BulkAction::AddTag { tag, .. } | BulkAction::RemoveTag { tag, .. } => Some(
             crm::parse_tags(std::slice::from_ref(tag))
@@ -793,15 +784,9 @@ pub async fn bulk_organisations(
         })
         .collect();
     if visible.len() != ids.len() {
-        let missing: Vec<String> = ids
-            .iter()
-            .filter(|id| !visible.iter().any(|o| o.id == **id))
-            .map(Uuid::to_string)
-            .collect();
-        return Err(ApiError::field(
-            "ids",
-            "not_found",
-            format!("unknown ids: {}", missing.join(", ")),
+        return Err(crate::records::unknown_ids(
+            &ids,
+            visible.iter().map(|o| o.id),
         ));
     }
     for o in &visible {

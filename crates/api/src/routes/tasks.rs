@@ -645,16 +645,7 @@ pub async fn bulk_tasks(
         }
     };
     p.require(RES, perm)?;
-    let mut ids = ids;
-    ids.sort();
-    ids.dedup();
-    if ids.is_empty() || ids.len() > 1000 {
-        return Err(ApiError::field(
-            "ids",
-            "out_of_range",
-            "between 1 and 1000 ids",
-        ));
-    }
+    let ids = crate::records::bulk_ids(ids)?;
     let tenant = p.tenant_uuid();
     let tx = state.db.tenant_tx(p.tenant).await?;
     let rows = store::find_many_for_update(&*tx, tenant, &ids).await?;
@@ -666,15 +657,9 @@ pub async fn bulk_tasks(
         })
         .collect();
     if visible.len() != ids.len() {
-        let missing: Vec<String> = ids
-            .iter()
-            .filter(|id| !visible.iter().any(|t| t.id == **id))
-            .map(Uuid::to_string)
-            .collect();
-        return Err(ApiError::field(
-            "ids",
-            "not_found",
-            format!("unknown ids: {}", missing.join(", ")),
+        return Err(crate::records::unknown_ids(
+            &ids,
+            visible.iter().map(|t| t.id),
         ));
     }
     for t in &visible {
