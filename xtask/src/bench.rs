@@ -1,7 +1,12 @@
-//! `cargo xtask bench search`: the search benchmark (`bench/search`) against a private
-//! PostgreSQL cluster under `<root>/.data/bench`. The cluster and its data are kept between
-//! runs (generating millions of rows takes minutes) and the server is stopped at the end,
-//! including after a failure or Ctrl+C. Never part of `cargo xtask test`.
+//! `cargo xtask bench <name>`: the benchmarks of `bench/` against a private PostgreSQL cluster
+//! under `<root>/.data/bench`. The cluster is kept between runs (the search data takes minutes
+//! to generate) and the server is stopped at the end, including after a failure or Ctrl+C.
+//! Never part of `cargo xtask test`.
+//!
+//! - `search` (`bench/search`): search latency on millions of generated rows; its database is
+//!   kept and reused.
+//! - `webhooks` (`bench/webhooks`): delivery rate and latency to a local receiver; its
+//!   database is recreated on every run.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -12,6 +17,7 @@ use crate::pg::{self, PgCluster};
 use crate::{Result, sys};
 
 const DB: &str = "relais_bench";
+const WEBHOOKS_DB: &str = "relais_bench_webhooks";
 
 /// Server settings: memory for the working set and the index builds; durability traded for
 /// load speed (the measurements only read, so they are unaffected).
@@ -21,13 +27,28 @@ const PG_BENCH_OPTIONS: &str = "-c shared_buffers=1GB -c maintenance_work_mem=1G
 
 pub const USAGE: &str = "\
 Usage: cargo xtask bench search [--scale F] [--rounds N] [--concurrency N] [--fresh]
+       cargo xtask bench webhooks [--events N] [--rate N] [--seconds N] [--concurrency N]
 
+search:
   --scale F        multiply the row counts (1 = 1,000,000 organisations and 2,000,000 people
                    in one tenant plus 100,000 rows in a second one); default 1
   --rounds N       timed runs of each query of the mix; default 20
   --concurrency N  clients querying at the same time; default 1
   --fresh          drop the generated data and start again (needed to change the scale)
+
+webhooks:
+  --events N       events of the throughput phase; default 20000
+  --rate N         events per second of the latency phase; default 200
+  --seconds N      length of the latency phase; default 10
+  --concurrency N  deliveries in flight (and requests of the baseline loop); default 64
 ";
+
+/// Which benchmark, with its options.
+#[derive(Debug, PartialEq)]
+enum Bench {
+    Search(Options),
+    Webhooks(Vec<String>),
+}
 
 /// Options of `bench search`, checked here so that mistakes fail before anything starts.
 #[derive(Debug, Default, PartialEq)]
@@ -64,12 +85,39 @@ fn parse(args: &[String]) -> Result<Options> {
     Ok(opts)
 }
 
+/// Options of `bench webhooks`: every one takes a positive integer.
+fn parse_webhooks(args: &[String]) -> Result<Vec<String>> {
+    let mut forwarded = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--events" | "--rate" | "--seconds" | "--concurrency" => {
+                let value = it
+                    .next()
+                    .ok_or_else(|| format!("{arg} needs a value\n\n{USAGE}"))?;
+                if !value.parse::<u32>().is_ok_and(|v| v >= 1) {
+                    return Err(format!("invalid value {value:?} for {arg}\n\n{USAGE}"));
+                }
+                forwarded.push(arg.clone());
+                forwarded.push(value.clone());
+            }
+            other => return Err(format!("unknown option `{other}`\n\n{USAGE}")),
+        }
+    }
+    Ok(forwarded)
+}
+
+fn parse_bench(args: &[String]) -> Result<Bench> {
+    match args {
+        [what, rest @ ..] if what == "search" => Ok(Bench::Search(parse(rest)?)),
+        [what, rest @ ..] if what == "webhooks" => Ok(Bench::Webhooks(parse_webhooks(rest)?)),
+        [what, ..] => Err(format!("unknown benchmark `{what}`\n\n{USAGE}")),
+        [] => Err(format!("which benchmark?\n\n{USAGE}")),
+    }
+}
+
 pub fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
-    let opts = match args {
-        [what, rest @ ..] if what == "search" => parse(rest)?,
-        [what, ..] => return Err(format!("unknown benchmark `{what}`\n\n{USAGE}")),
-        [] => return Err(format!("which benchmark?\n\n{USAGE}")),
-    };
+    let bench = parse_bench(args)?;
     let interrupted = sys::interrupt_flag()?;
     apt::ensure_packages(&[Tool::Postgres])?;
     let dir = root.join(".data").join("bench").join("pg");
@@ -79,7 +127,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
     }
     let port = sys::free_ports(1)?[0];
     let cluster = PgCluster::new(dir, port)?;
-    let outcome = start_and_run(root, &cluster, &opts, &interrupted);
+    let outcome = match &bench {
+        Bench::Search(opts) => start_and_run(root, &cluster, opts, &interrupted),
+        Bench::Webhooks(forwarded) => run_webhooks(root, &cluster, forwarded, &interrupted),
+    };
     println!(
         "stopping PostgreSQL (the data stays in {})",
         cluster.dir.display()
@@ -119,6 +170,38 @@ fn start_and_run(
     Ok(())
 }
 
+/// A fresh database each time: the outbox and the delivery log start empty.
+fn run_webhooks(
+    root: &Path,
+    cluster: &PgCluster,
+    forwarded: &[String],
+    interrupted: &std::sync::atomic::AtomicBool,
+) -> Result {
+    cluster.init_if_missing()?;
+    cluster.start(PG_BENCH_OPTIONS)?;
+    cluster.psql_super(&format!(
+        "DROP DATABASE IF EXISTS {WEBHOOKS_DB} WITH (FORCE)"
+    ))?;
+    cluster.ensure_roles_and_db(WEBHOOKS_DB)?;
+    sys::check_interrupted(interrupted)?;
+    let started = Instant::now();
+    let mut cmd = sys::cargo(root);
+    cmd.args(["run", "--quiet", "-p", "relais-bench-webhooks", "--"])
+        .args(forwarded)
+        .env("BENCH_ADMIN_URL", cluster.url(pg::OWNER_ROLE, WEBHOOKS_DB))
+        .env("BENCH_APP_URL", cluster.url(pg::APP_ROLE, WEBHOOKS_DB));
+    let status = sys::status(&mut cmd)?;
+    sys::check_interrupted(interrupted)?;
+    if !status.success() {
+        return Err(format!("the webhooks benchmark failed ({status})"));
+    }
+    println!(
+        "bench webhooks: done in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +222,22 @@ mod tests {
         assert!(parse(&args(&["--rounds", "0"])).is_err());
         assert!(parse(&args(&["--concurrency", "x"])).is_err());
         assert!(parse(&args(&["--other"])).is_err());
+    }
+
+    #[test]
+    fn benchmarks_are_named_and_their_options_checked() {
+        assert_eq!(
+            parse_bench(&args(&["search"])).unwrap(),
+            Bench::Search(Options::default())
+        );
+        assert_eq!(
+            parse_bench(&args(&["webhooks", "--events", "500", "--rate", "50"])).unwrap(),
+            Bench::Webhooks(args(&["--events", "500", "--rate", "50"]))
+        );
+        assert!(parse_bench(&args(&["webhooks", "--events", "0"])).is_err());
+        assert!(parse_bench(&args(&["webhooks", "--scale", "1"])).is_err());
+        assert!(parse_bench(&args(&["webhooks", "--rate"])).is_err());
+        assert!(parse_bench(&args(&["other"])).is_err());
+        assert!(parse_bench(&[]).is_err());
     }
 }

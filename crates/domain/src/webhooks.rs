@@ -275,9 +275,43 @@ pub fn retry_delay(attempt: i32, outcome: Outcome, jitter: f64) -> Option<Durati
     }
 }
 
-/// Parse a `Retry-After` value given in seconds (HTTP dates are ignored).
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+/// An endpoint's delivery budget (`rate_limit` per second, bursts of one second), kept in the
+/// database so every worker process draws from the same bucket.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TokenBucket {
+    /// Tokens left; `None` before the first delivery (a full bucket).
+    pub tokens: Option<f64>,
+    /// Seconds since the bucket was last drawn from (negative values count as zero, so a
+    /// clock that went back never mints tokens).
+    pub elapsed_secs: f64,
+}
+
+impl TokenBucket {
+    /// Draw one token at `per_sec`: the tokens left afterwards, and `Err(wait)` with how long
+    /// until one is available when the bucket is empty (nothing is drawn then).
+    pub fn take(self, per_sec: i32) -> (f64, Result<(), Duration>) {
+        let rate = f64::from(per_sec.max(1));
+        let tokens = match self.tokens {
+            None => rate,
+            Some(t) => (t + self.elapsed_secs.max(0.0) * rate).min(rate),
+        };
+        if tokens >= 1.0 {
+            (tokens - 1.0, Ok(()))
+        } else {
+            (tokens, Err(Duration::from_secs_f64((1.0 - tokens) / rate)))
+        }
+    }
+}
+
+/// Parse a `Retry-After` value (RFC 9110 §10.2.3): delay seconds, or an HTTP date read
+/// against `now` (a date already past means "now", zero). `None` when it is neither.
+pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 // ---- Addresses (SSRF) ------------------------------------------------------------------------
@@ -615,8 +649,62 @@ mod tests {
             retry_delay(3, t(Some(Duration::from_secs(86_400))), 0.0),
             Some(Duration::from_secs(3600))
         );
-        assert_eq!(parse_retry_after(" 120 "), Some(Duration::from_secs(120)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        assert_eq!(
+            parse_retry_after(" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:30:00 GMT", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date in the past"
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-5", now), None);
+    }
+
+    #[test]
+    fn token_bucket_allows_bursts_of_one_second_then_refills() {
+        let fresh = TokenBucket {
+            tokens: None,
+            elapsed_secs: 0.0,
+        };
+        let (left, ok) = fresh.take(2);
+        assert_eq!((left, ok), (1.0, Ok(())));
+        let (left, ok) = TokenBucket {
+            tokens: Some(left),
+            elapsed_secs: 0.0,
+        }
+        .take(2);
+        assert_eq!((left, ok), (0.0, Ok(())));
+        let (left, wait) = TokenBucket {
+            tokens: Some(left),
+            elapsed_secs: 0.1,
+        }
+        .take(2);
+        assert!((left - 0.2).abs() < 1e-9, "nothing drawn: {left}");
+        let wait = wait.unwrap_err();
+        assert!(
+            wait > Duration::from_millis(390) && wait <= Duration::from_millis(400),
+            "{wait:?}"
+        );
+        // Refills up to one second's worth, never more, and a clock going back mints nothing.
+        let (left, _) = TokenBucket {
+            tokens: Some(0.0),
+            elapsed_secs: 3600.0,
+        }
+        .take(5);
+        assert_eq!(left, 4.0);
+        let (_, r) = TokenBucket {
+            tokens: Some(0.0),
+            elapsed_secs: -10.0,
+        }
+        .take(5);
+        assert!(r.is_err());
     }
 
     #[test]

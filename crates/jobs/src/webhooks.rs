@@ -35,7 +35,6 @@ use relais_store::{
 };
 use sha2::Sha256;
 use std::{
-    collections::HashMap,
     net::SocketAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -214,42 +213,16 @@ pub fn http_client(cfg: &WebhookConfig) -> anyhow::Result<reqwest::Client> {
         .context("build webhook HTTP client")
 }
 
-// ---- Rate limit ------------------------------------------------------------------------------
-
-/// Per-endpoint token buckets (deliveries per second, burst of one second), per process.
-#[derive(Default)]
-struct RateLimiter {
-    buckets: Mutex<HashMap<Uuid, (f64, DateTime<Utc>)>>,
-}
-
-impl RateLimiter {
-    /// Ok, or how long to wait before the endpoint may receive another delivery.
-    fn take(&self, endpoint: Uuid, per_sec: i32, now: DateTime<Utc>) -> Result<(), Duration> {
-        let rate = f64::from(per_sec.max(1));
-        let mut map = self.buckets.lock().expect("limiter lock");
-        let (tokens, at) = map.entry(endpoint).or_insert((rate, now));
-        let elapsed = (now - *at).num_microseconds().unwrap_or(0).max(0) as f64 / 1e6;
-        *tokens = (*tokens + elapsed * rate).min(rate);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - *tokens) / rate))
-        }
-    }
-}
-
 // ---- The worker ------------------------------------------------------------------------------
 
-/// Dispatcher and sender, sharing a database pool, an HTTP client and the rate limits.
+/// Dispatcher and sender, sharing a database pool and an HTTP client. Per-endpoint rate limits
+/// live in the database (`Endpoint::take_rate_token`), shared by every process.
 #[derive(Clone)]
 pub struct WebhookWorker {
     db: Db,
     cfg: Arc<WebhookConfig>,
     client: reqwest::Client,
     clock: Arc<dyn Clock>,
-    limiter: Arc<RateLimiter>,
 }
 
 impl WebhookWorker {
@@ -260,7 +233,6 @@ impl WebhookWorker {
             cfg: Arc::new(cfg),
             client,
             clock,
-            limiter: Arc::default(),
         })
     }
 
@@ -374,8 +346,8 @@ impl WebhookWorker {
             tx.commit().await?;
             return Ok(());
         }
-        if let Some(rate) = ep.rate_limit
-            && let Err(wait) = self.limiter.take(ep.id, rate, now)
+        if ep.rate_limit.is_some()
+            && let Err(wait) = Endpoint::take_rate_token(&*tx, tenant, ep.id, now).await?
         {
             let at = now + chrono::Duration::from_std(wait).unwrap_or_default();
             Delivery::release(&*tx, tenant, d.id, c.lock_token, at).await?;
@@ -564,7 +536,7 @@ impl WebhookWorker {
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(rules::parse_retry_after);
+            .and_then(|v| rules::parse_retry_after(v, std::time::SystemTime::now()));
         let mut kept = Vec::new();
         let mut read_error = None;
         while kept.len() < MAX_RESPONSE_BYTES {
@@ -724,25 +696,6 @@ mod tests {
             parts[1],
             sign(&store::secret_key_bytes(&b).unwrap(), "evt_1", 5, b"{}")
         );
-    }
-
-    #[test]
-    fn rate_limit_refills_over_time() {
-        let l = RateLimiter::default();
-        let ep = Uuid::now_v7();
-        let t0 = Utc::now();
-        assert!(l.take(ep, 2, t0).is_ok());
-        assert!(l.take(ep, 2, t0).is_ok());
-        let wait = l.take(ep, 2, t0).unwrap_err();
-        assert!(
-            wait <= Duration::from_millis(500) && wait > Duration::ZERO,
-            "{wait:?}"
-        );
-        assert!(
-            l.take(ep, 2, t0 + chrono::Duration::milliseconds(600))
-                .is_ok()
-        );
-        assert!(l.take(Uuid::now_v7(), 2, t0).is_ok(), "per endpoint");
     }
 
     #[test]

@@ -374,6 +374,48 @@ impl Endpoint {
         .ok_or_else(|| StoreError::Invalid("no such endpoint".into()))
     }
 
+    /// Draw one delivery from the endpoint's rate limit, shared by every worker process (the
+    /// row stays locked until the caller's transaction ends). `Err(wait)` when the budget of
+    /// the current second is spent; always `Ok` for an endpoint without a limit.
+    pub async fn take_rate_token(
+        db: &impl ConnectionTrait,
+        tenant: Uuid,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<std::result::Result<(), Duration>> {
+        let Some(row) = db
+            .query_one_raw(stmt(
+                "SELECT rate_limit, rate_tokens, rate_checked_at FROM webhook_endpoints \
+                 WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+                [tenant.into(), id.into()],
+            ))
+            .await?
+        else {
+            return Ok(Ok(()));
+        };
+        let Some(rate) = row.try_get::<Option<i32>>("", "rate_limit")? else {
+            return Ok(Ok(()));
+        };
+        let checked: Option<DateTime<Utc>> = row.try_get("", "rate_checked_at")?;
+        let bucket = relais_domain::webhooks::TokenBucket {
+            tokens: row.try_get("", "rate_tokens")?,
+            elapsed_secs: checked
+                .map(|at| (now - at).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6)
+                .unwrap_or(0.0),
+        };
+        let (left, outcome) = bucket.take(rate);
+        // Only a draw moves the clock of the bucket: a refusal leaves it to refill.
+        if outcome.is_ok() {
+            db.execute_raw(stmt(
+                "UPDATE webhook_endpoints SET rate_tokens = $3, rate_checked_at = $4 \
+                 WHERE tenant_id = $1 AND id = $2",
+                [tenant.into(), id.into(), left.into(), now.into()],
+            ))
+            .await?;
+        }
+        Ok(outcome)
+    }
+
     /// A failed attempt: start the failure run if none is open. Returns when it started.
     pub async fn note_failure(
         db: &impl ConnectionTrait,

@@ -21,7 +21,7 @@ pub struct WebhookIn {
     /// Default true.
     #[serde(default)]
     pub active: Option<bool>,
-    /// At most this many deliveries per second (per worker process); absent = unlimited.
+    /// At most this many deliveries per second, across every worker process; absent = unlimited.
     #[serde(default)]
     pub rate_limit: Option<u32>,
 }

@@ -876,6 +876,62 @@ async fn retries_follow_the_schedule_under_a_controlled_clock() {
     app.stop().await;
 }
 
+/// Two workers stand for two `relais worker` processes: they share nothing in memory, yet
+/// together they stay within the endpoint's deliveries per second.
+#[tokio::test]
+async fn rate_limit_is_shared_by_every_worker_process() {
+    let app = spawn_open_app(false).await;
+    let t = app.create_tenant("acme").await;
+    let tok = &t.admin.token;
+    let receiver = Receiver::start(Mode::Status(200)).await;
+    let (s, ep) = app
+        .post(
+            "/api/v1/webhooks",
+            Some(tok),
+            json!({"url": receiver.url, "event_types": ["organisation.created"], "rate_limit": 2}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{ep}");
+    for i in 0..6 {
+        create_org(&app, tok, &format!("Limitée {i}")).await;
+    }
+    let t0 = Utc::now();
+    let clock = ManualClock::new(t0);
+    let a = manual_worker(&app, &clock, Duration::from_secs(5));
+    let b = manual_worker(&app, &clock, Duration::from_secs(5));
+    dispatch(&a, 6).await;
+
+    // A full bucket: two at once; the other four wait half a second.
+    assert_eq!(a.deliver_once().await.unwrap(), 6, "all due, all claimed");
+    assert_eq!(receiver.count(), 2);
+    assert_eq!(b.deliver_once().await.unwrap(), 0, "the rest wait");
+    // Half a second later the bucket holds one token, whichever process asks.
+    clock.set(t0 + chrono::Duration::milliseconds(500));
+    assert_eq!(b.deliver_once().await.unwrap(), 4);
+    assert_eq!(
+        receiver.count(),
+        3,
+        "one token, not a fresh bucket per process"
+    );
+    clock.set(t0 + chrono::Duration::milliseconds(1000));
+    assert_eq!(a.deliver_once().await.unwrap(), 3);
+    assert_eq!(receiver.count(), 4);
+    // After a long pause the bucket holds one second's worth, no more.
+    clock.set(t0 + chrono::Duration::seconds(60));
+    a.deliver_once().await.unwrap();
+    assert_eq!(receiver.count(), 6);
+    let ep_id = ep["id"].as_str().unwrap();
+    let d = deliveries(&app, tok, ep_id).await;
+    assert_eq!(d.len(), 6);
+    assert!(
+        d.iter()
+            .all(|d| d["status"] == "succeeded" && d["attempts"] == 1),
+        "{d:?}"
+    );
+    receiver.stop().await;
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn gone_disables_and_replay_recovers() {
     let app = spawn_open_app(false).await;
