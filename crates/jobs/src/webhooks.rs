@@ -35,6 +35,7 @@ use relais_store::{
 };
 use sha2::Sha256;
 use std::{
+    collections::HashMap,
     net::SocketAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -223,7 +224,12 @@ pub struct WebhookWorker {
     cfg: Arc<WebhookConfig>,
     client: reqwest::Client,
     clock: Arc<dyn Clock>,
+    /// Tenant slugs (the `tenant` field of bodies), read once a minute at most.
+    slugs: Arc<Mutex<HashMap<Uuid, (String, Instant)>>>,
 }
+
+/// How long a tenant's slug is reused before it is read again.
+const SLUG_TTL: Duration = Duration::from_secs(60);
 
 impl WebhookWorker {
     pub fn new(db: Db, cfg: WebhookConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
@@ -233,7 +239,26 @@ impl WebhookWorker {
             cfg: Arc::new(cfg),
             client,
             clock,
+            slugs: Arc::default(),
         })
+    }
+
+    async fn tenant_slug(
+        &self,
+        tx: &relais_store::TenantTx,
+        tenant: Uuid,
+    ) -> anyhow::Result<String> {
+        if let Some((slug, at)) = self.slugs.lock().expect("slug cache lock").get(&tenant)
+            && at.elapsed() < SLUG_TTL
+        {
+            return Ok(slug.clone());
+        }
+        let slug = store::tenant_slug(&**tx, tenant).await?;
+        self.slugs
+            .lock()
+            .expect("slug cache lock")
+            .insert(tenant, (slug.clone(), Instant::now()));
+        Ok(slug)
     }
 
     /// Fan out every event that is ready, for every tenant. Returns deliveries created.
@@ -335,10 +360,7 @@ impl WebhookWorker {
         let tenant = c.tenant_id;
         let now = self.clock.now();
         let tx = self.db.tenant_tx(TenantId(tenant)).await?;
-        let Some(d) = Delivery::find(&*tx, tenant, c.id).await? else {
-            return Ok(());
-        };
-        let Some(ep) = Endpoint::find(&*tx, tenant, d.endpoint_id).await? else {
+        let Some((d, ep, event)) = Delivery::load_attempt(&*tx, tenant, c.id).await? else {
             return Ok(());
         };
         if !ep.active {
@@ -354,10 +376,8 @@ impl WebhookWorker {
             tx.commit().await?;
             return Ok(());
         }
-        let event = store::event_by_id(&*tx, tenant, d.event_id)
-            .await?
-            .context("the delivery's event is gone")?;
-        let slug = store::tenant_slug(&*tx, tenant).await?;
+        let event = event.context("the delivery's event is gone")?;
+        let slug = self.tenant_slug(&tx, tenant).await?;
         tx.commit().await?;
 
         let body = serde_json::to_vec(&store::event_wire(&event, &slug))?;
@@ -389,7 +409,11 @@ impl WebhookWorker {
         let tx = self.db.tenant_tx(TenantId(tenant)).await?;
         let (next, switch_off) = match outcome {
             Outcome::Delivered => {
-                Endpoint::note_success(&*tx, tenant, ep.id).await?;
+                // Read with the delivery: a run of failures that started since is ended by
+                // the next success.
+                if ep.failing_since.is_some() {
+                    Endpoint::note_success(&*tx, tenant, ep.id).await?;
+                }
                 (NextState::Succeeded, None)
             }
             Outcome::Gone => (NextState::Failed, Some(DisabledReason::Gone)),

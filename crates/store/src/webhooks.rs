@@ -682,6 +682,49 @@ impl Delivery {
         )
     }
 
+    /// What one attempt needs, in one statement: the delivery, its endpoint and its event
+    /// (`None` when the event is gone). `None` when the delivery is.
+    pub async fn load_attempt(
+        db: &impl ConnectionTrait,
+        tenant: Uuid,
+        id: Uuid,
+    ) -> Result<Option<(Delivery, Endpoint, Option<crate::events::Event>)>> {
+        let prefixed = |alias: &str, cols: &str| {
+            cols.split(',')
+                .map(|c| {
+                    let c = c.trim();
+                    format!("{alias}.{c} AS {alias}_{c}")
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let sql = format!(
+            "SELECT {}, {}, v.tenant_id AS v_tenant_id, v.seq AS v_seq, v.id AS v_id, \
+             v.type AS v_event_type, v.record_type AS v_record_type, \
+             v.record_id AS v_record_id, v.actor_type AS v_actor_type, \
+             v.actor_id AS v_actor_id, v.data AS v_data, v.occurred_at AS v_occurred_at \
+             FROM webhook_deliveries d \
+             JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id \
+             LEFT JOIN events v ON v.tenant_id = d.tenant_id AND v.id = d.event_id \
+             WHERE d.tenant_id = $1 AND d.id = $2",
+            prefixed("d", DELIVERY_COLUMNS),
+            prefixed("e", ENDPOINT_COLUMNS),
+        );
+        let Some(row) = db
+            .query_one_raw(stmt(&sql, [tenant.into(), id.into()]))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let delivery = Delivery::from_query_result(&row, "d_")?;
+        let endpoint = Endpoint::from_query_result(&row, "e_")?;
+        let event = match row.try_get::<Option<Uuid>>("", "v_id")? {
+            Some(_) => Some(crate::events::Event::from_query_result(&row, "v_")?),
+            None => None,
+        };
+        Ok(Some((delivery, endpoint, event)))
+    }
+
     /// A page of the log, newest first, before the delivery `before`.
     pub async fn list(
         db: &impl ConnectionTrait,
@@ -772,34 +815,20 @@ impl Delivery {
         a: &AttemptRecord,
         next: NextState,
     ) -> Result<bool> {
-        db.execute_raw(stmt(
-            "INSERT INTO webhook_attempts (tenant_id, id, delivery_id, endpoint_id, attempt, \
-             started_at, duration_ms, status_code, error, response_body, succeeded) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            [
-                tenant.into(),
-                Uuid::now_v7().into(),
-                d.id.into(),
-                d.endpoint_id.into(),
-                a.attempt.into(),
-                a.started_at.into(),
-                a.duration_ms.into(),
-                a.status_code.into(),
-                a.error.clone().into(),
-                a.response_body.clone().into(),
-                a.succeeded.into(),
-            ],
-        ))
-        .await?;
         let (status, next_at, finished) = match next {
             NextState::Succeeded => ("succeeded", None, true),
             NextState::Failed => ("failed", None, true),
             NextState::RetryAt(t) => ("pending", Some(t), false),
         };
         let finished_at = finished.then_some(a.started_at);
+        // One round trip: the attempt is logged whether or not the lease still holds.
         let res = db
             .execute_raw(stmt(
-                "UPDATE webhook_deliveries SET status = $4, next_attempt_at = $5, \
+                "WITH logged AS (INSERT INTO webhook_attempts (tenant_id, id, delivery_id, \
+                 endpoint_id, attempt, started_at, duration_ms, status_code, error, \
+                 response_body, succeeded) \
+                 VALUES ($1, $10, $2, $11, $12, $7, $13, $8, $9, $14, $15)) \
+                 UPDATE webhook_deliveries SET status = $4, next_attempt_at = $5, \
                  finished_at = $6, last_attempt_at = $7, last_status_code = $8, last_error = $9, \
                  locked_until = NULL, lock_token = NULL, updated_at = now() \
                  WHERE tenant_id = $1 AND id = $2 AND lock_token = $3",
@@ -813,6 +842,12 @@ impl Delivery {
                     a.started_at.into(),
                     a.status_code.into(),
                     a.error.clone().into(),
+                    Uuid::now_v7().into(),
+                    d.endpoint_id.into(),
+                    a.attempt.into(),
+                    a.duration_ms.into(),
+                    a.response_body.clone().into(),
+                    a.succeeded.into(),
                 ],
             ))
             .await?;
