@@ -10,9 +10,11 @@
 //! them and highlights the best ones. Nothing is indexed by the application: the vectors are
 //! generated columns, so a write is searchable by the next statement.
 
-use crate::{error::Result, interactions::owned_by, organisations::Visibility, sql::Sql};
+use crate::{
+    Db, error::Result, interactions::owned_by, organisations::Visibility, sql::Sql,
+};
 use chrono::{DateTime, Utc};
-use relais_domain::search::SearchType;
+use relais_domain::{TenantId, search::SearchType};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use uuid::Uuid;
 
@@ -345,43 +347,61 @@ pub async fn autocomplete(
         .collect()
 }
 
-/// Search several kinds of records in one transaction, in the order given, each within its
-/// scope: what `GET /search` runs.
+/// Search several kinds of records, each within its scope, results in the order of `kinds`:
+/// what `GET /search` runs. The kinds are searched at the same time, each in its own
+/// read-only transaction confined to `tenant` (one pooled connection per kind), so a request
+/// costs about its slowest kind rather than their sum.
 pub async fn search_all(
-    db: &impl ConnectionTrait,
-    tenant: Uuid,
+    db: &Db,
+    tenant: TenantId,
     kinds: &[(SearchType, Visibility)],
     q: Query<'_>,
     filter: &SearchFilter,
     limit: u64,
 ) -> Result<Vec<(SearchType, Vec<Hit>)>> {
-    let mut out = Vec::with_capacity(kinds.len());
-    for &(t, vis) in kinds {
-        let hits = search(db, tenant, t, q, vis, filter, CANDIDATE_CAP, limit).await?;
-        out.push((t, hits));
-    }
-    Ok(out)
+    let per_kind = kinds.iter().map(|&(t, vis)| async move {
+        let tx = db.tenant_tx(tenant).await?;
+        let hits = search(&*tx, tenant.0, t, q, vis, filter, CANDIDATE_CAP, limit).await?;
+        tx.commit().await?;
+        Ok::<_, crate::StoreError>((t, hits))
+    });
+    futures_util::future::try_join_all(per_kind).await
 }
 
 /// Suggestions across several kinds, best first (ties in the order of `kinds`), at most
 /// `limit`: what `GET /search/autocomplete` runs. Near misses are looked for only when names
 /// starting like the text (or with a word that does) are fewer than `limit` in all kinds
-/// together.
+/// together. Each pass asks every kind at the same time, as [`search_all`] does.
 pub async fn autocomplete_all(
-    db: &impl ConnectionTrait,
-    tenant: Uuid,
+    db: &Db,
+    tenant: TenantId,
     kinds: &[(SearchType, Visibility)],
     text: &str,
     limit: u64,
 ) -> Result<Vec<(SearchType, Suggestion)>> {
     let mut out = Vec::new();
     for typos in [false, true] {
-        out.clear();
-        for &(t, vis) in kinds {
-            let found =
-                autocomplete(db, tenant, t, text, typos, vis, SUGGESTION_CAP, limit).await?;
-            out.extend(found.into_iter().map(|s| (t, s)));
-        }
+        let per_kind = kinds.iter().map(|&(t, vis)| async move {
+            let tx = db.tenant_tx(tenant).await?;
+            let found = autocomplete(
+                &*tx,
+                tenant.0,
+                t,
+                text,
+                typos,
+                vis,
+                SUGGESTION_CAP,
+                limit,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, crate::StoreError>(found.into_iter().map(move |s| (t, s)))
+        });
+        out = futures_util::future::try_join_all(per_kind)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
         if out.len() as u64 >= limit {
             break;
         }

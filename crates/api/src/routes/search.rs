@@ -239,8 +239,7 @@ pub async fn search(
         web: domain::uses_web_syntax(&text),
     };
     let scoped = scoped(&p, &kinds)?;
-    let tx = state.db.tenant_tx(p.tenant).await?;
-    let found = store::search_all(&*tx, p.tenant_uuid(), &scoped, sq, &filter, limit).await?;
+    let found = store::search_all(&state.db, p.tenant, &scoped, sq, &filter, limit).await?;
     let groups = found
         .into_iter()
         .map(|(t, hits)| {
@@ -253,7 +252,6 @@ pub async fn search(
             }
         })
         .collect();
-    tx.commit().await?;
     Ok(HttpResponse::Ok().json(SearchResultsOut {
         query: text,
         groups,
@@ -326,9 +324,7 @@ pub async fn autocomplete(
         .filter(|t| *t != SearchType::Interaction)
         .collect();
     let scoped = scoped(&p, &kinds)?;
-    let tx = state.db.tenant_tx(p.tenant).await?;
-    let found = store::autocomplete_all(&*tx, p.tenant_uuid(), &scoped, &text, limit).await?;
-    tx.commit().await?;
+    let found = store::autocomplete_all(&state.db, p.tenant, &scoped, &text, limit).await?;
     let items = found
         .into_iter()
         .map(|(t, s)| SuggestionOut {
