@@ -744,6 +744,16 @@ await journey('password recovery', DESKTOP, 'light', async (page, check) => {
   });
 });
 
+/// A screenshot from the top of the page (all of it with `full`), without the toasts of
+/// earlier steps.
+async function cleanShot(page, name, full = false) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const hide = await page.addStyleTag({ content: '.toasts { visibility: hidden; }' });
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: full });
+  await hide.evaluate((e) => e.remove());
+}
+
 /// A webhook receiver on loopback (the test server allows 127.0.0.1/32): records every
 /// request and answers with the status set by `answer(status)`.
 async function startReceiver() {
@@ -838,7 +848,7 @@ async function webhooksJourney() {
       await page.check('#event-type-mandate-signed');
       assert.equal(await page.isChecked('#event-type-mandate-created'), false);
       await axe(page, 'new webhook (light)');
-      await shot(page, 'webhook-new-light-desktop');
+      await cleanShot(page, 'webhook-new-light-desktop');
       await page.click('#webhook-submit');
       await page.locator('#webhook-created').waitFor();
       secret = (await page.locator('#new-secret').innerText()).trim();
@@ -906,7 +916,7 @@ async function webhooksJourney() {
       await page.locator(`#${pending.id} button[aria-expanded]`).click();
       await page.waitForFunction((id) => /answer 429/.test(document.querySelector(`#attempts-${id.slice(9)}`)?.innerText), pending.id);
       await axe(page, 'webhook log with attempts (light)');
-      await shot(page, 'webhook-light-desktop');
+      await cleanShot(page, 'webhook-light-desktop', true);
       receiver.answer(200);
       const before = receiver.hits.length;
       await page.locator(`#${pending.id} button.retry`).click();
@@ -979,13 +989,13 @@ async function webhooksJourney() {
       await page.selectOption('#theme-select', 'dark');
       await page.locator('#deliveries-table').waitFor();
       await axe(page, 'webhook endpoint (dark)');
-      await shot(page, 'webhook-dark-desktop');
+      await cleanShot(page, 'webhook-dark-desktop', true);
       await page.click('.crumbs a[href="/settings/webhooks"]');
       await page.locator('#webhooks-table').waitFor();
       await axe(page, 'webhooks (dark)');
       await page.selectOption('#theme-select', 'light');
       assert.match(await page.locator('#webhooks-table').innerText(), /Actif/);
-      await shot(page, 'webhooks-light-desktop');
+      await cleanShot(page, 'webhooks-light-desktop');
     });
     await check('an endpoint is deleted after confirmation', async () => {
       await page.click('#webhooks-table a.row-link');
@@ -1031,7 +1041,7 @@ async function searchJourney() {
       person = p.body;
       const o = await api(page, 'POST', '/api/v1/organisations', {
         name: 'Société Lyonnaise de Placement', type: 'investor', category: 'opcvm', city: 'Lyon',
-        notes: 'Rencontre au salon <b>Patrimonia</b> & déjeuner',
+        notes: 'Rencontre au salon Patrimonia <img src=x onerror=alert(1)> & déjeuner, budget < 2 M€',
       });
       assert.equal(o.status, 201, JSON.stringify(o.body));
       org = o.body;
@@ -1057,7 +1067,7 @@ async function searchJourney() {
       assert.match(decodeURIComponent(asked.at(-1)), /q=helene dupond/);
       assert.match(await page.locator('#search-group-person').innerText(), /Contacts/i);
       await axe(page, 'search palette (light)');
-      await shot(page, 'search-palette-light-desktop');
+      await cleanShot(page, 'search-palette-light-desktop');
       const first = await page.locator('#search-listbox [role=option]').first().innerText();
       assert.match(first, /Hélène Dupont/);
       await page.keyboard.press('ArrowDown');
@@ -1087,21 +1097,25 @@ async function searchJourney() {
       await option.waitFor();
       const snippet = option.locator('.palette-snippet');
       await snippet.waitFor();
-      assert.match(await snippet.innerText(), /<b>Patrimonia<\/b>/);
-      assert.equal(await option.locator('b').count(), 0, 'no markup from the record');
+      // The record's text arrives escaped and is shown as text: no element comes from it.
+      assert.match(await snippet.innerText(), /Patrimonia <img src=x onerror=alert\(1\)> & déjeuner/);
+      assert.equal(await page.locator('#search-dialog img').count(), 0, 'no markup from the record');
       assert.equal((await option.locator('mark').innerText()).trim(), 'Patrimonia');
       // Enter with no option chosen: the full results page.
       await page.keyboard.press('Enter');
       await page.waitForURL(/\/search\?q=patrimonia$/);
       await page.locator('#group-organisation').waitFor();
-      assert.equal(await page.locator('#search-results b').count(), 0);
+      assert.equal(await page.locator('#search-results img').count(), 0);
+      assert.match(await page.locator('#search-results .snippet').first().innerText(), /<img src=x/);
       assert.equal((await page.locator('#search-results mark').first().innerText()).trim(), 'Patrimonia');
     });
     await check('a mandate opens on its organisation', async () => {
       await page.locator('h1').click();
       await page.keyboard.press('Control+k');
       await page.keyboard.type(mandate.number);
-      await page.locator('[role=option]', { hasText: mandate.number }).waitFor();
+      // The suggestion itself (the last option, "all results for …", names it too).
+      await page.locator('[role=option] .palette-title', { hasText: new RegExp(`^${mandate.number}$`) }).waitFor();
+      assert.match(await page.locator('#search-option-0').innerText(), new RegExp(mandate.number));
       await page.keyboard.press('ArrowDown');
       await page.keyboard.press('Enter');
       await page.waitForURL(new RegExp(`/organisations/${org.id}\\?tab=mandates$`));
@@ -1119,7 +1133,7 @@ async function searchJourney() {
       await page.waitForURL(/city=Paris/);
       await page.waitForFunction(() => !/Lyonnaise/.test(document.querySelector('#search-results')?.innerText));
       assert.match(await page.locator('#group-organisation').innerText(), /Placement Privé Martin/);
-      await shot(page, 'search-results-light-desktop');
+      await cleanShot(page, 'search-results-light-desktop');
       await page.click('#search-reset');
       await page.waitForURL(/\/search\?q=placement$/);
       await page.waitForFunction(() => /Lyonnaise/.test(document.querySelector('#search-results')?.innerText));
@@ -1140,13 +1154,24 @@ async function searchJourney() {
       await page.goto(`${BASE}/search?q=placement&category=opcvm`);
       await page.locator('#group-organisation').waitFor();
       assert.doesNotMatch(await page.locator('#search-results').innerText(), /Martin/);
-      await shot(page, 'search-results-dark-desktop');
+      await cleanShot(page, 'search-results-dark-desktop');
       await page.keyboard.press('Control+k');
       await page.keyboard.type('dupont');
       await page.locator('[role=option]', { hasText: 'Hélène Dupont' }).waitFor();
       await axe(page, 'search palette (dark)');
       await page.keyboard.press('Escape');
       await page.selectOption('#theme-select', 'light');
+    });
+    await check('the palette works at phone width', async () => {
+      await page.setViewportSize(PHONE);
+      await page.click('#search-button');
+      await page.keyboard.type('lyonnaise');
+      await page.locator('[role=option]', { hasText: 'Société Lyonnaise de Placement' }).waitFor();
+      await axe(page, 'search palette (phone)');
+      await cleanShot(page, 'search-palette-light-phone');
+      await page.click('#search-close');
+      await page.locator('#search-dialog').waitFor({ state: 'detached' });
+      await page.setViewportSize(DESKTOP);
     });
   });
 }

@@ -129,8 +129,14 @@ pub fn merge(ac: Option<&AutocompleteOut>, full: Option<&SearchResultsOut>) -> V
             .filter(|g| g.type_ == t)
             .flat_map(|g| &g.items);
         for h in hits {
+            // No excerpt of the title, nor one the second line already shows in full.
             let snippet = (h.matched_field != title_field(t))
-                .then(|| (h.matched_field.clone(), parse_snippet(&h.snippet)));
+                .then(|| (h.matched_field.clone(), parse_snippet(&h.snippet)))
+                .filter(|(_, segs)| {
+                    let plain: String = segs.iter().map(|s| s.text.as_str()).collect();
+                    let shown = h.subtitle.as_deref().unwrap_or("");
+                    !shown.contains(plain.trim()) || plain.trim().is_empty()
+                });
             match of_type.iter_mut().find(|x| x.id == h.id) {
                 Some(x) => {
                     if x.snippet.is_none() {
@@ -665,6 +671,25 @@ mod tests {
         // Either answer alone is enough.
         assert_eq!(merge(Some(&a), None).len(), 2);
         assert_eq!(merge(None, Some(&full)).len(), 3);
+        // An excerpt the second line already holds is left out.
+        let mut email = hit(
+            Person,
+            5,
+            "Hélène Dupont",
+            "email",
+            "<mark>helene</mark>@x.fr",
+        );
+        email.subtitle = Some("Directrice · helene@x.fr".into());
+        let only = SearchResultsOut {
+            query: "q".into(),
+            groups: vec![SearchGroupOut {
+                type_: Person,
+                total: 1,
+                total_capped: false,
+                items: vec![email],
+            }],
+        };
+        assert!(merge(None, Some(&only))[0].snippet.is_none());
         // At most PER_TYPE per kind.
         let many: Vec<(SearchType, u128, &str)> = (0..9).map(|n| (Person, n, "x")).collect();
         assert_eq!(merge(Some(&ac(&many)), None).len(), PER_TYPE);

@@ -544,18 +544,24 @@ pub fn SearchPage() -> impl IntoView {
             .subtitle
             .as_deref()
             .map(|d| logic::detail_text(lang, h.type_, d));
-        let field = logic::field_label(lang, &h.matched_field);
-        let segs = logic::parse_snippet(&h.snippet);
+        // A match in the title needs no excerpt: the title says it.
+        let excerpt = (h.matched_field != logic::title_field(h.type_)).then(|| {
+            let field = logic::field_label(lang, &h.matched_field);
+            let segs = logic::parse_snippet(&h.snippet);
+            view! {
+                <p class="snippet">
+                    <span class="muted">{field}" : "</span>
+                    {snippet_view(segs)}
+                </p>
+            }
+        });
         view! {
             <li class="result">
                 {type_icon(h.type_)}
                 <div>
                     <a class="row-link" href=logic::record_href(h.type_, h.id)>{h.title.clone()}</a>
                     {detail.map(|d| view! { <p class="muted small">{d}</p> })}
-                    <p class="snippet">
-                        <span class="muted">{field}" : "</span>
-                        {snippet_view(segs)}
-                    </p>
+                    {excerpt}
                 </div>
             </li>
         }
@@ -594,8 +600,9 @@ pub fn SearchPage() -> impl IntoView {
                 <label for="search-q">{tr("search.query")}</label>
                 <input id="search-q" type="search" prop:value=q_value on:input=q_input autocomplete="off"/>
             </div>
-            <fieldset class="field search-types">
+            <fieldset class="search-types">
                 <legend>{tr("search.types")}</legend>
+                <div class="type-checks">
                 {SearchType::ALL
                     .iter()
                     .map(|t| {
@@ -615,6 +622,7 @@ pub fn SearchPage() -> impl IntoView {
                         }
                     })
                     .collect_view()}
+                </div>
                 <p class="help">{tr("search.types_help")}</p>
             </fieldset>
             <div class="search-filters">

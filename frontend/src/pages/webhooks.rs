@@ -27,6 +27,11 @@ use wasm_bindgen_futures::JsFuture;
 
 type Catalogue = LocalResource<Result<Vec<EventTypeOut>, ApiError>>;
 
+/// The browser's clock (`chrono::Utc::now` has no clock on wasm32).
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+}
+
 fn can(action: Action) -> bool {
     ctx().can(Resource::Webhooks, action)
 }
@@ -647,7 +652,7 @@ pub fn WebhookPage() -> impl IntoView {
         });
         let overlap = e
             .previous_secret_expires_at
-            .filter(|d| *d > chrono::Utc::now())
+            .filter(|d| *d > now())
             .map(|d| format::date_time(lang, d, c.tz_offset));
         let (shown, _) = EventPicker::summary(&e.event_types, usize::MAX);
         let edit_before = e.clone();
@@ -775,7 +780,7 @@ pub fn WebhookPage() -> impl IntoView {
 #[component]
 fn Replay(id: Uuid, on_done: Callback<()>) -> impl IntoView {
     let c = ctx();
-    let now = chrono::Utc::now();
+    let now = now();
     let today = logic::local_day(now, c.tz_offset);
     let min = logic::replay_min_day(now, c.tz_offset);
     let day = RwSignal::new(
@@ -795,7 +800,7 @@ fn Replay(id: Uuid, on_done: Callback<()>) -> impl IntoView {
             error.set(Some(c.t("webhooks.replay_date_required")));
             return;
         };
-        let since = match logic::replay_since(d, chrono::Utc::now(), c.tz_offset) {
+        let since = match logic::replay_since(d, self::now(), c.tz_offset) {
             Ok(s) => s,
             Err(e) => {
                 error.set(Some(c.t(e.key())));
@@ -904,14 +909,14 @@ fn DeliveryLog(id: Uuid, catalogue: Catalogue, tick: RwSignal<u32>) -> impl Into
         let delivery = d.clone();
         view! {
             <tr id=format!("delivery-{did}") class="delivery" data-status=d.status.code()>
-                <td class="nowrap">{when.clone()}</td>
+                <td class="when">{when.clone()}</td>
                 <td><code>{d.event_type.clone()}</code></td>
                 <td><span class=logic::status_class(d.status)>{move || c.t(&status_key)}</span></td>
                 <td class="num attempts">{format!("{} / {MAX_ATTEMPTS}", d.attempts)}</td>
                 <td class="num code">{d.last_status_code.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</td>
                 <td class="num latency">{d.last_latency_ms.map(|ms| logic::latency(lang, ms)).unwrap_or_else(|| "—".into())}</td>
-                <td class="nowrap next">{next}</td>
-                <td class="nowrap">
+                <td class="when next">{next}</td>
+                <td class="row-actions">
                     <button
                         type="button"
                         class="btn small"
