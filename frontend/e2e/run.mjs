@@ -989,6 +989,11 @@ async function webhooksJourney() {
       await page.selectOption('#theme-select', 'dark');
       await page.locator('#deliveries-table').waitFor();
       await axe(page, 'webhook endpoint (dark)');
+      await page.click('#webhook-edit');
+      await page.locator('#event-family-person').waitFor();
+      await axe(page, 'webhook form (dark)');
+      await page.click('#webhook-cancel');
+      await page.locator('#webhook-form').waitFor({ state: 'detached' });
       await cleanShot(page, 'webhook-dark-desktop', true);
       await page.click('.crumbs a[href="/settings/webhooks"]');
       await page.locator('#webhooks-table').waitFor();

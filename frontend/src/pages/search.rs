@@ -137,14 +137,17 @@ pub fn SearchPalette() -> impl IntoView {
     let recent = RwSignal::new(Vec::<String>::new());
     let input = NodeRef::<leptos::html::Input>::new();
 
-    Effect::new(move |_| {
-        if c.search_open.get() {
+    // A fresh palette each time it opens (Ctrl+K again while open keeps what is typed).
+    Effect::new(move |was_open: Option<bool>| {
+        let open = c.search_open.get();
+        if open && was_open != Some(true) {
             palette.set(Palette::default());
             recent.set(load_recent());
-            if let Some(el) = input.get() {
-                let _ = el.focus();
-            }
         }
+        if open && let Some(el) = input.get() {
+            let _ = el.focus();
+        }
+        open
     });
     // Keep the active option in view.
     Effect::new(move |_| {
