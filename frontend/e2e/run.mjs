@@ -834,9 +834,15 @@ async function webhooksJourney() {
       await page.locator('#event-family-organisation').waitFor();
       await page.click('#webhook-submit');
       await page.locator('#form-error').waitFor();
-      assert.notEqual((await page.locator('#webhook-url-error').innerText()).trim(), '');
-      assert.notEqual((await page.locator('#events-error').innerText()).trim(), '');
+      assert.match(await page.locator('#webhook-url-error').innerText(), /Adresse web invalide/);
+      assert.match(await page.locator('#events-error').innerText(), /au moins un type/);
       assert.equal(await page.getAttribute('#webhook-url', 'aria-invalid'), 'true');
+      // A private address is refused with its reason (the test server allows only 127.0.0.1).
+      await page.fill('#webhook-url', 'http://10.0.0.1/hook');
+      await page.click('#webhook-submit');
+      await page.waitForFunction(() => /Adresse refusée/.test(document.querySelector('#webhook-url-error')?.innerText));
+      await page.reload();
+      await page.locator('#event-family-organisation').waitFor();
     });
     await check('an endpoint is created with a family and one type; its secret is shown once', async () => {
       await page.fill('#webhook-url', receiver.url);

@@ -132,6 +132,19 @@ impl EventPicker {
     }
 }
 
+/// The message key for a field the API refused, where the generic one would say too little
+/// (or nothing in French): a refused address, a scheme, the event types, the rate limit.
+pub fn field_error_key(field: &str, code: &str) -> Option<&'static str> {
+    match (field, code) {
+        ("url", "invalid_url_scheme") => Some("webhooks.error.url_scheme"),
+        ("url", "forbidden_address") => Some("webhooks.error.forbidden_address"),
+        ("event_types", _) => Some("webhooks.error.events_required"),
+        (f, _) if f.starts_with("event_types[") => Some("webhooks.error.unknown_event_type"),
+        ("rate_limit", _) => Some("webhooks.rate_limit_invalid"),
+        _ => None,
+    }
+}
+
 /// What the endpoint form holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EndpointDraft {
@@ -481,6 +494,28 @@ mod tests {
         assert_eq!(input.description, None);
         assert_eq!(input.event_types, [ALL]);
         assert_eq!((input.active, input.rate_limit), (Some(false), Some(20)));
+    }
+
+    #[test]
+    fn refused_fields_have_their_own_words() {
+        for (field, code) in [
+            ("url", "invalid_url_scheme"),
+            ("url", "forbidden_address"),
+            ("event_types", "out_of_range"),
+            ("event_types[2]", "unknown_event_type"),
+            ("rate_limit", "out_of_range"),
+        ] {
+            let key = field_error_key(field, code).expect(field);
+            for lang in Lang::ALL {
+                assert!(i18n::lookup(lang, key).is_some(), "{lang:?} lacks {key}");
+            }
+        }
+        assert_eq!(
+            field_error_key("url", "invalid_url"),
+            None,
+            "the generic message"
+        );
+        assert_eq!(field_error_key("description", "too_long"), None);
     }
 
     #[test]

@@ -101,6 +101,34 @@ async fn copy_text(text: &str) -> bool {
     }
 }
 
+/// The message under one field of the endpoint form (see `webhooks::field_error_key`).
+#[component]
+fn HookFieldError(
+    id: &'static str,
+    field: &'static str,
+    error: RwSignal<Option<ApiError>>,
+) -> impl IntoView {
+    let c = ctx();
+    let message = move || {
+        error.with(|e| {
+            let e = e.as_ref()?;
+            let f = e
+                .field_errors()
+                .iter()
+                .find(|f| f.field == field || f.field.starts_with(&format!("{field}[")))?;
+            Some(match logic::field_error_key(&f.field, &f.code) {
+                Some(key) => c.t(key),
+                None => e.field_message(c.lang.get(), &f.field)?,
+            })
+        })
+    };
+    view! {
+        <p class="field-error" id=id>
+            {message}
+        </p>
+    }
+}
+
 /// A secret on screen with a copy button.
 #[component]
 fn SecretValue(secret: String, id: &'static str) -> impl IntoView {
@@ -284,7 +312,7 @@ fn EventPickerField(
         <fieldset class="field span-2 picker" aria-describedby="events-help events-error">
             <legend>{tr("webhooks.events")} <span aria-hidden="true">" *"</span></legend>
             <p class="help" id="events-help">{tr("webhooks.events_help")}</p>
-            <FieldError id="events-error" field="event_types" error=error/>
+            <HookFieldError id="events-error" field="event_types" error=error/>
             <label class="check picker-all" for="event-all">
                 <input
                     type="checkbox"
@@ -382,7 +410,7 @@ fn EndpointForm(
                     aria-describedby="webhook-url-help webhook-url-error"
                 />
                 <p class="help" id="webhook-url-help">{tr("webhooks.url_help")}</p>
-                <FieldError id="webhook-url-error" field="url" error=error/>
+                <HookFieldError id="webhook-url-error" field="url" error=error/>
             </div>
             <div class="field span-2">
                 <label for="webhook-description">{tr("admin.description")}</label>
@@ -412,7 +440,7 @@ fn EndpointForm(
                 <Show when=move || rate_error.get()>
                     <p class="field-error">{tr("webhooks.rate_limit_invalid")}</p>
                 </Show>
-                <FieldError id="webhook-rate-error" field="rate_limit" error=error/>
+                <HookFieldError id="webhook-rate-error" field="rate_limit" error=error/>
             </div>
             <Show when=move || !editing>
                 <div class="field checkbox">
