@@ -220,7 +220,7 @@ pub fn WebhooksPage() -> impl IntoView {
                                                 <th scope="col">{tr("webhooks.url")}</th>
                                                 <th scope="col">{tr("webhooks.events")}</th>
                                                 <th scope="col">{tr("webhooks.state")}</th>
-                                                <th scope="col">{tr("org.field.created_at")}</th>
+                                                <th scope="col">{tr("webhooks.created_at")}</th>
                                             </tr>
                                         </thead>
                                         <tbody>{p.items.into_iter().map(row).collect_view()}</tbody>
