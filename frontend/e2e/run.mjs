@@ -8,6 +8,8 @@
 
 import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import crypto from 'node:crypto';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 
@@ -741,6 +743,452 @@ await journey('password recovery', DESKTOP, 'light', async (page, check) => {
     await page.locator('#form-error').waitFor();
   });
 });
+
+/// A screenshot from the top of the page (all of it with `full`), without the toasts of
+/// earlier steps.
+async function cleanShot(page, name, full = false) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const hide = await page.addStyleTag({ content: '.toasts { visibility: hidden; }' });
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: full });
+  await hide.evaluate((e) => e.remove());
+}
+
+/// A webhook receiver on loopback (the test server allows 127.0.0.1/32): records every
+/// request and answers with the status set by `answer(status)`.
+async function startReceiver() {
+  const hits = [];
+  let status = 200;
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      hits.push({ headers: req.headers, body: Buffer.concat(chunks), status });
+      const headers = { 'content-type': 'text/plain' };
+      // Far enough away that only a manual retry can come first.
+      if (status === 429) headers['retry-after'] = '120';
+      res.writeHead(status, headers);
+      res.end(`answer ${status}`);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/hooks/relais`,
+    hits,
+    answer: (s) => { status = s; },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/// Standard Webhooks: `v1,` + base64 HMAC-SHA256(secret, id.timestamp.body); any listed
+/// signature may match.
+function signedWith(secret, hit) {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const id = hit.headers['webhook-id'];
+  const ts = hit.headers['webhook-timestamp'];
+  const sig = crypto.createHmac('sha256', key).update(`${id}.${ts}.`).update(hit.body).digest('base64');
+  return hit.headers['webhook-signature'].split(' ').includes(`v1,${sig}`);
+}
+
+async function until(what, fn, ms = 20_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/// The delivery rows of the log, as the user reads them.
+const deliveryRows = (page) => page.evaluate(() =>
+  [...document.querySelectorAll('#deliveries-table tbody tr.delivery')].map((r) => ({
+    id: r.id,
+    status: r.dataset.status,
+    type: r.children[1].innerText.trim(),
+    text: r.innerText,
+    attempts: r.querySelector('.attempts').innerText.trim(),
+    code: r.querySelector('.code').innerText.trim(),
+    latency: r.querySelector('.latency').innerText.trim(),
+    next: r.querySelector('.next').innerText.trim(),
+  })));
+
+async function webhooksJourney() {
+  const receiver = await startReceiver();
+  await journey('webhooks', DESKTOP, 'light', async (page, check) => {
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
+    let secret;
+    await check('settings lead an administrator to the webhooks screen', async () => {
+      await signIn(page, ADMIN);
+      await page.waitForURL(/\/organisations$/);
+      await page.click('nav a[href="/settings"]');
+      await page.click('#settings-webhooks');
+      await page.waitForURL(/\/settings\/webhooks$/);
+      await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+      await page.locator('#webhooks-empty').waitFor();
+      await axe(page, 'webhooks (light)');
+    });
+    await check('an endpoint without URL or events is refused', async () => {
+      await page.click('#webhook-new');
+      await page.waitForURL(/\/settings\/webhooks\/new$/);
+      await page.locator('#event-family-organisation').waitFor();
+      await page.click('#webhook-submit');
+      await page.locator('#form-error').waitFor();
+      assert.match(await page.locator('#webhook-url-error').innerText(), /Adresse web invalide/);
+      assert.match(await page.locator('#events-error').innerText(), /au moins un type/);
+      assert.equal(await page.getAttribute('#webhook-url', 'aria-invalid'), 'true');
+      // A private address is refused with its reason (the test server allows only 127.0.0.1).
+      await page.fill('#webhook-url', 'http://10.0.0.1/hook');
+      await page.click('#webhook-submit');
+      await page.waitForFunction(() => /Adresse refusée/.test(document.querySelector('#webhook-url-error')?.innerText));
+      await page.reload();
+      await page.locator('#event-family-organisation').waitFor();
+    });
+    await check('an endpoint is created with a family and one type; its secret is shown once', async () => {
+      await page.fill('#webhook-url', receiver.url);
+      await page.fill('#webhook-description', 'ERP interne');
+      await page.check('#event-family-organisation');
+      // The family ticks and locks its own types.
+      assert.equal(await page.isChecked('#event-type-organisation-created'), true);
+      assert.equal(await page.isDisabled('#event-type-organisation-created'), true);
+      await page.check('#event-type-mandate-signed');
+      assert.equal(await page.isChecked('#event-type-mandate-created'), false);
+      await axe(page, 'new webhook (light)');
+      await cleanShot(page, 'webhook-new-light-desktop');
+      await page.click('#webhook-submit');
+      await page.locator('#webhook-created').waitFor();
+      secret = (await page.locator('#new-secret').innerText()).trim();
+      assert.match(secret, /^whsec_[A-Za-z0-9+/=]{40,}$/);
+      await page.click('#new-secret-copy');
+      await page.waitForFunction(() => /Copié/.test(document.querySelector('.toasts')?.innerText));
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+    });
+    await check('a test event is delivered (200) and signed with that secret', async () => {
+      await page.click('#webhook-open');
+      await page.waitForURL(/\/settings\/webhooks\/[0-9a-f-]{36}$/);
+      await page.locator('#deliveries-empty').waitFor();
+      const events = await page.locator('#webhook-events').innerText();
+      assert.match(events, /organisation\.\*/);
+      assert.match(events, /mandate\.signed/);
+      await page.click('#webhook-test');
+      // The log follows pending deliveries by itself.
+      const row = await until('the test delivery', async () =>
+        (await deliveryRows(page)).find((r) => r.type === 'webhook.test' && r.status === 'succeeded'));
+      assert.equal(row.code, '200');
+      assert.equal(row.attempts, '1 / 8');
+      assert.match(row.latency, /\d+\s(ms|s)$/);
+      assert.match(row.text, /Livré/);
+      assert.equal(receiver.hits.length, 1);
+      const hit = receiver.hits[0];
+      assert.ok(signedWith(secret, hit), 'the signature verifies with the secret shown');
+      assert.equal(JSON.parse(hit.body).type, 'webhook.test');
+      assert.equal(JSON.parse(hit.body).id, hit.headers['webhook-id']);
+      await axe(page, 'webhook endpoint (light)');
+    });
+    await check('the log filters by event type and status', async () => {
+      const r = await api(page, 'POST', '/api/v1/organisations', { name: 'Crochet Partenaires', type: 'supplier' });
+      assert.equal(r.status, 201);
+      await page.click('#log-refresh');
+      await until('the organisation delivery', async () =>
+        (await deliveryRows(page)).some((x) => x.type === 'organisation.created' && x.status === 'succeeded'));
+      await page.selectOption('#log-event-type', 'webhook.test');
+      await until('only test deliveries', async () => {
+        const rows = await deliveryRows(page);
+        return rows.length === 1 && rows[0].type === 'webhook.test';
+      });
+      await page.selectOption('#log-event-type', 'organisation.*');
+      await until('only organisation deliveries', async () => {
+        const rows = await deliveryRows(page);
+        return rows.length === 1 && rows[0].type === 'organisation.created';
+      });
+      await page.selectOption('#log-status', 'failed');
+      await page.locator('#deliveries-empty').waitFor();
+      await page.selectOption('#log-status', '');
+      await page.selectOption('#log-event-type', '');
+      await until('both deliveries', async () => (await deliveryRows(page)).length === 2);
+    });
+    await check('a failing receiver shows in the log; a retry from the screen delivers', async () => {
+      receiver.answer(429);
+      await page.click('#webhook-test');
+      const pending = await until('the refused delivery', async () =>
+        (await deliveryRows(page)).find((r) => r.type === 'webhook.test' && r.code === '429'));
+      assert.equal(pending.status, 'pending');
+      assert.equal(pending.attempts, '1 / 8');
+      assert.notEqual(pending.next, '', 'the next attempt is shown');
+      assert.match(pending.text, /En attente/);
+      const refused = receiver.hits.at(-1);
+      assert.equal(refused.status, 429);
+      // The attempts, with the receiver's answer.
+      await page.locator(`#${pending.id} button[aria-expanded]`).click();
+      await page.waitForFunction((id) => /answer 429/.test(document.querySelector(`#attempts-${id.slice(9)}`)?.innerText), pending.id);
+      await axe(page, 'webhook log with attempts (light)');
+      await cleanShot(page, 'webhook-light-desktop', true);
+      receiver.answer(200);
+      const before = receiver.hits.length;
+      await page.locator(`#${pending.id} button.retry`).click();
+      const done = await until('the retried delivery', async () =>
+        (await deliveryRows(page)).find((r) => r.id === pending.id && r.status === 'succeeded'));
+      assert.equal(done.code, '200');
+      assert.equal(done.attempts, '2 / 8');
+      assert.equal(receiver.hits.length, before + 1);
+      assert.equal(receiver.hits.at(-1).headers['webhook-id'], refused.headers['webhook-id'], 'same webhook-id');
+    });
+    await check('switching the endpoint off fails what is pending; re-enabled, a replay sends it', async () => {
+      receiver.answer(429);
+      await page.click('#webhook-test');
+      const pending = await until('a pending delivery', async () =>
+        (await deliveryRows(page)).find((r) => r.status === 'pending' && r.code === '429'));
+      await page.uncheck('#webhook-active-toggle');
+      await page.locator('#webhook-disabled').waitFor();
+      assert.equal(await page.isDisabled('#webhook-test'), true);
+      await until('the delivery given up', async () =>
+        (await deliveryRows(page)).find((r) => r.id === pending.id && r.status === 'failed'));
+      await axe(page, 'disabled webhook (light)');
+      await page.click('#webhook-enable');
+      await page.locator('#webhook-disabled').waitFor({ state: 'detached' });
+      assert.equal(await page.isChecked('#webhook-active-toggle'), true);
+      receiver.answer(200);
+      const before = receiver.hits.length;
+      await page.click('#replay-submit');
+      await page.waitForFunction(() => /1 livraison/.test(document.querySelector('.toasts')?.innerText));
+      await until('the replayed delivery', async () =>
+        (await deliveryRows(page)).find((r) => r.id === pending.id && r.status === 'succeeded'));
+      assert.equal(receiver.hits.length, before + 1);
+      // A date beyond 14 days is refused on the screen.
+      await page.fill('#replay-since', '2020-01-01');
+      await page.click('#replay-submit');
+      await page.waitForFunction(() => /14 jours/.test(document.querySelector('#replay-error')?.innerText));
+    });
+    await check('the secret is revealed, then rotated: both secrets sign for a day', async () => {
+      await page.click('#secret-reveal');
+      assert.equal((await page.locator('#secret-value').innerText()).trim(), secret);
+      await page.click('#secret-rotate');
+      await page.locator('#confirm-dialog').waitFor();
+      await page.click('#confirm-button');
+      await page.locator('#secret-rotated').waitFor();
+      const rotated = (await page.locator('#secret-value').innerText()).trim();
+      assert.match(rotated, /^whsec_/);
+      assert.notEqual(rotated, secret);
+      await page.locator('#secret-overlap').waitFor();
+      const before = receiver.hits.length;
+      await page.click('#webhook-test');
+      await until('a delivery after the rotation', async () => receiver.hits.length > before);
+      const hit = receiver.hits.at(-1);
+      assert.equal(hit.headers['webhook-signature'].split(' ').length, 2);
+      assert.ok(signedWith(rotated, hit), 'signed with the new secret');
+      assert.ok(signedWith(secret, hit), 'and with the previous one');
+      await page.click('#secret-hide');
+      await page.locator('#secret-value').waitFor({ state: 'detached' });
+    });
+    await check('the endpoint is edited', async () => {
+      await page.click('#webhook-edit');
+      await page.waitForFunction(() => document.querySelector('#webhook-description')?.value === 'ERP interne');
+      assert.equal(await page.isChecked('#event-type-mandate-signed'), true);
+      await page.fill('#webhook-description', 'ERP interne (production)');
+      await page.check('#event-family-task');
+      await page.click('#webhook-submit');
+      await page.locator('#webhook-form').waitFor({ state: 'detached' });
+      await page.waitForFunction(() => /task\.\*/.test(document.querySelector('#webhook-events')?.innerText));
+      assert.match(await page.locator('main').innerText(), /ERP interne \(production\)/);
+    });
+    await check('the webhook screens pass axe in the dark theme', async () => {
+      await page.selectOption('#theme-select', 'dark');
+      await page.locator('#deliveries-table').waitFor();
+      await axe(page, 'webhook endpoint (dark)');
+      await page.click('#webhook-edit');
+      await page.locator('#event-family-person').waitFor();
+      await axe(page, 'webhook form (dark)');
+      await page.click('#webhook-cancel');
+      await page.locator('#webhook-form').waitFor({ state: 'detached' });
+      await cleanShot(page, 'webhook-dark-desktop', true);
+      await page.click('.crumbs a[href="/settings/webhooks"]');
+      await page.locator('#webhooks-table').waitFor();
+      await axe(page, 'webhooks (dark)');
+      await page.selectOption('#theme-select', 'light');
+      assert.match(await page.locator('#webhooks-table').innerText(), /Actif/);
+      await cleanShot(page, 'webhooks-light-desktop');
+    });
+    await check('an endpoint is deleted after confirmation', async () => {
+      await page.click('#webhooks-table a.row-link');
+      await page.click('#webhook-delete');
+      await page.locator('#confirm-dialog').waitFor();
+      await page.keyboard.press('Escape');
+      await page.locator('#confirm-dialog').waitFor({ state: 'detached' });
+      await page.click('#webhook-delete');
+      await page.click('#confirm-button');
+      await page.waitForURL(/\/settings\/webhooks$/);
+      await page.locator('#webhooks-empty').waitFor();
+    });
+  });
+  await journey('webhooks (viewer)', DESKTOP, 'dark', async (page, check) => {
+    await check('a viewer has no webhooks settings', async () => {
+      await signIn(page, VIEWER);
+      await page.waitForURL(/\/organisations$/);
+      await page.goto(`${BASE}/settings`);
+      await page.locator('#profile-form').waitFor();
+      assert.equal(await page.locator('#settings-webhooks').count(), 0);
+      await page.goto(`${BASE}/settings/webhooks`);
+      await page.locator('#not-allowed').waitFor();
+      assert.equal(await page.locator('#webhook-new').count(), 0);
+      assert.equal(await page.locator('#webhooks-table').count(), 0);
+    });
+  });
+  await receiver.close();
+}
+
+async function searchJourney() {
+  await journey('search', DESKTOP, 'light', async (page, check) => {
+    let person;
+    let org;
+    let mandate;
+    await check('records to find', async () => {
+      await signIn(page, ADMIN);
+      await page.waitForURL(/\/organisations$/);
+      const p = await api(page, 'POST', '/api/v1/people', {
+        first_name: 'Hélène', last_name: 'Dupont', job_title: 'Directrice financière',
+        email: 'helene.dupont@lyonnaise.example',
+      });
+      assert.equal(p.status, 201, JSON.stringify(p.body));
+      person = p.body;
+      const o = await api(page, 'POST', '/api/v1/organisations', {
+        name: 'Société Lyonnaise de Placement', type: 'investor', category: 'opcvm', city: 'Lyon',
+        notes: 'Rencontre au salon Patrimonia <img src=x onerror=alert(1)> & déjeuner, budget < 2 M€',
+      });
+      assert.equal(o.status, 201, JSON.stringify(o.body));
+      org = o.body;
+      const o2 = await api(page, 'POST', '/api/v1/organisations', {
+        name: 'Placement Privé Martin', type: 'investor', category: 'other', city: 'Paris',
+      });
+      assert.equal(o2.status, 201);
+      const m = await api(page, 'POST', '/api/v1/mandates', { organisation_id: org.id, status: 'draft' });
+      assert.equal(m.status, 201, JSON.stringify(m.body));
+      mandate = m.body;
+    });
+    await check('a misspelt name without accents is found as you type; ↓ and Enter open it', async () => {
+      const asked = [];
+      page.on('request', (r) => { if (/\/api\/v1\/search\/autocomplete/.test(r.url())) asked.push(r.url()); });
+      await page.locator('h1').click();
+      await page.keyboard.press('Control+k');
+      await page.locator('#search-input').waitFor();
+      await page.keyboard.type('helene dupond', { delay: 25 });
+      const option = page.locator('[role=option]', { hasText: 'Hélène Dupont' });
+      await option.waitFor();
+      // Typed faster than the pause: far fewer requests than keys.
+      assert.ok(asked.length >= 1 && asked.length <= 3, `${asked.length} requests for 13 keys`);
+      assert.match(decodeURIComponent(asked.at(-1)), /q=helene dupond/);
+      assert.match(await page.locator('#search-group-person').innerText(), /Contacts/i);
+      await axe(page, 'search palette (light)');
+      await cleanShot(page, 'search-palette-light-desktop');
+      const first = await page.locator('#search-listbox [role=option]').first().innerText();
+      assert.match(first, /Hélène Dupont/);
+      await page.keyboard.press('ArrowDown');
+      assert.equal(await page.getAttribute('#search-input', 'aria-activedescendant'), 'search-option-0');
+      assert.equal(await page.getAttribute('#search-option-0', 'aria-selected'), 'true');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(new RegExp(`/people/${person.id}$`));
+      await page.getByRole('heading', { name: 'Hélène Dupont' }).waitFor();
+      assert.equal(await page.locator('#search-dialog').count(), 0);
+    });
+    await check('recent searches come back in the palette', async () => {
+      await page.locator('h1').click();
+      await page.keyboard.press('/');
+      await page.locator('#search-group-recent').waitFor();
+      assert.match(await page.locator('#search-listbox').innerText(), /helene dupond/);
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+      assert.equal(await page.inputValue('#search-input'), 'helene dupond');
+      await page.locator('[role=option]', { hasText: 'Hélène Dupont' }).waitFor();
+      await page.keyboard.press('Escape');
+      await page.locator('#search-dialog').waitFor({ state: 'detached' });
+    });
+    await check('snippets mark the words found and keep record text as text', async () => {
+      await page.keyboard.press('Control+k');
+      await page.keyboard.type('patrimonia');
+      const option = page.locator('[role=option]', { hasText: 'Société Lyonnaise de Placement' });
+      await option.waitFor();
+      const snippet = option.locator('.palette-snippet');
+      await snippet.waitFor();
+      // The record's text arrives escaped and is shown as text: no element comes from it.
+      assert.match(await snippet.innerText(), /Patrimonia <img src=x onerror=alert\(1\)> & déjeuner/);
+      assert.equal(await page.locator('#search-dialog img').count(), 0, 'no markup from the record');
+      assert.equal((await option.locator('mark').innerText()).trim(), 'Patrimonia');
+      // Enter with no option chosen: the full results page.
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/search\?q=patrimonia$/);
+      await page.locator('#group-organisation').waitFor();
+      assert.equal(await page.locator('#search-results img').count(), 0);
+      assert.match(await page.locator('#search-results .snippet').first().innerText(), /<img src=x/);
+      assert.equal((await page.locator('#search-results mark').first().innerText()).trim(), 'Patrimonia');
+    });
+    await check('a mandate opens on its organisation', async () => {
+      await page.locator('h1').click();
+      await page.keyboard.press('Control+k');
+      await page.keyboard.type(mandate.number);
+      // The suggestion itself (the last option, "all results for …", names it too).
+      await page.locator('[role=option] .palette-title', { hasText: new RegExp(`^${mandate.number}$`) }).waitFor();
+      assert.match(await page.locator('#search-option-0').innerText(), new RegExp(mandate.number));
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(new RegExp(`/organisations/${org.id}\\?tab=mandates$`));
+      assert.equal(await page.getAttribute('#tab-mandates', 'aria-selected'), 'true');
+    });
+    await check('the results page filters by city, kind and creation date', async () => {
+      await page.goto(`${BASE}/search?q=placement`);
+      await page.locator('#group-organisation').waitFor();
+      const all = await page.locator('#group-organisation').innerText();
+      assert.match(all, /Société Lyonnaise de Placement/);
+      assert.match(all, /Placement Privé Martin/);
+      await axe(page, 'search results (light)');
+      await page.fill('#search-city', 'Paris');
+      await page.click('#search-submit');
+      await page.waitForURL(/city=Paris/);
+      await page.waitForFunction(() => !/Lyonnaise/.test(document.querySelector('#search-results')?.innerText));
+      assert.match(await page.locator('#group-organisation').innerText(), /Placement Privé Martin/);
+      await cleanShot(page, 'search-results-light-desktop');
+      await page.click('#search-reset');
+      await page.waitForURL(/\/search\?q=placement$/);
+      await page.waitForFunction(() => /Lyonnaise/.test(document.querySelector('#search-results')?.innerText));
+      assert.equal(await page.inputValue('#search-city'), '');
+      // Only people: none of them is called that.
+      await page.check('#search-type-person');
+      await page.click('#search-submit');
+      await page.locator('#search-none').waitFor();
+      await page.uncheck('#search-type-person');
+      // Created from tomorrow on: nothing yet.
+      const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+      await page.fill('#search-from', tomorrow);
+      await page.click('#search-submit');
+      await page.waitForURL(/created_from=/);
+      await page.locator('#search-none').waitFor();
+      await page.selectOption('#theme-select', 'dark');
+      await axe(page, 'search results (dark)');
+      await page.goto(`${BASE}/search?q=placement&category=opcvm`);
+      await page.locator('#group-organisation').waitFor();
+      assert.doesNotMatch(await page.locator('#search-results').innerText(), /Martin/);
+      await cleanShot(page, 'search-results-dark-desktop');
+      await page.keyboard.press('Control+k');
+      await page.keyboard.type('dupont');
+      await page.locator('[role=option]', { hasText: 'Hélène Dupont' }).waitFor();
+      await axe(page, 'search palette (dark)');
+      await page.keyboard.press('Escape');
+      await page.selectOption('#theme-select', 'light');
+    });
+    await check('the palette works at phone width', async () => {
+      await page.setViewportSize(PHONE);
+      await page.click('#search-button');
+      await page.keyboard.type('lyonnaise');
+      await page.locator('[role=option]', { hasText: 'Société Lyonnaise de Placement' }).waitFor();
+      await axe(page, 'search palette (phone)');
+      await cleanShot(page, 'search-palette-light-phone');
+      await page.click('#search-close');
+      await page.locator('#search-dialog').waitFor({ state: 'detached' });
+      await page.setViewportSize(DESKTOP);
+    });
+  });
+}
+
+await webhooksJourney();
+await searchJourney();
 
 await browser.close();
 console.log(`${passed} passed, ${failed} failed`);

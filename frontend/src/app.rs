@@ -2,10 +2,11 @@
 //! of signed-in pages.
 
 use crate::api;
-use crate::components::{SearchDialog, Toasts};
+use crate::components::Toasts;
 use crate::i18n::{self, Lang};
 use crate::pages::{
-    admin, auth, catalogue, not_found::NotFound, organisations, people, pipeline, settings, tasks,
+    admin, auth, catalogue, not_found::NotFound, organisations, people, pipeline, search, settings,
+    tasks, webhooks,
 };
 use crate::state::{self, Shortcut};
 use leptos::prelude::*;
@@ -199,6 +200,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("mandates") view=catalogue::MandatesPage/>
                     <Route path=path!("products") view=catalogue::ProductsPage/>
                     <Route path=path!("settings") view=settings::SettingsPage/>
+                    <Route path=path!("settings/webhooks") view=webhooks::WebhooksPage/>
+                    <Route path=path!("settings/webhooks/new") view=webhooks::NewWebhookPage/>
+                    <Route path=path!("settings/webhooks/:id") view=webhooks::WebhookPage/>
+                    <Route path=path!("search") view=search::SearchPage/>
+                    <Route path=path!("search/open/:kind/:id") view=search::OpenRecordPage/>
                     <Route path=path!("admin") view=admin::AdminPage/>
                 </ParentRoute>
             </Routes>
@@ -483,6 +489,6 @@ pub fn Layout() -> impl IntoView {
                 </main>
             </div>
         </div>
-        <SearchDialog/>
+        <search::SearchPalette/>
     }
 }

@@ -1,55 +1,11 @@
-//! Reusable pieces: dialogs, toasts, preference switches, form errors.
+//! Reusable pieces: dialogs, toasts, preference switches, form errors. (The search palette
+//! lives with the search page, in `pages/search.rs`.)
 
 use crate::app::{ctx, tr};
 use crate::i18n::Lang;
 use crate::problem::ApiError;
 use leptos::prelude::*;
 use relais_types::Theme;
-
-/// The search palette (Ctrl+K or `/`). Search itself is not built yet: the dialog says so.
-#[component]
-pub fn SearchDialog() -> impl IntoView {
-    let c = ctx();
-    let input = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if c.search_open.get()
-            && let Some(el) = input.get()
-        {
-            let _ = el.focus();
-        }
-    });
-    view! {
-        <Show when=move || c.search_open.get()>
-            <div class="dialog-backdrop" on:click=move |_| c.search_open.set(false)></div>
-            <div
-                class="dialog"
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby="search-title"
-                id="search-dialog"
-            >
-                <h2 id="search-title">{tr("search.title")}</h2>
-                <label class="sr-only" for="search-input">
-                    {tr("search.title")}
-                </label>
-                <input
-                    id="search-input"
-                    type="search"
-                    node_ref=input
-                    placeholder=tr("search.placeholder")
-                    autocomplete="off"
-                />
-                <p class="muted">{tr("search.coming_soon")}</p>
-                <div class="dialog-actions">
-                    <button type="button" class="btn" on:click=move |_| c.search_open.set(false)>
-                        {tr("common.close")}
-                        <kbd>"Esc"</kbd>
-                    </button>
-                </div>
-            </div>
-        </Show>
-    }
-}
 
 #[component]
 pub fn Toasts() -> impl IntoView {

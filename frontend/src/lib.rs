@@ -7,7 +7,9 @@ pub mod format;
 pub mod history;
 pub mod i18n;
 pub mod problem;
+pub mod search;
 pub mod state;
+pub mod webhooks;
 
 #[cfg(target_arch = "wasm32")]
 mod api;

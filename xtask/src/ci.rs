@@ -110,6 +110,28 @@ pub fn run(root: &Path) -> Result<ExitCode> {
     }
 }
 
+/// `cargo xtask test-web`: only the web step of `cargo xtask test` (view-logic tests, build,
+/// browser journeys), on its own throwaway PostgreSQL cluster under `.data/test-web`.
+pub fn run_web(root: &Path) -> Result<ExitCode> {
+    let interrupted = sys::interrupt_flag()?;
+    apt::ensure_packages(&[Tool::Postgres, Tool::Node, Tool::Chromium])?;
+    let test_dir = root.join(".data").join("test-web");
+    remove_leftovers(&test_dir)?;
+    let cluster = PgCluster::new(test_dir.join("pg"), sys::free_ports(1)?[0])?;
+    let outcome = (|| {
+        cluster.init_if_missing()?;
+        cluster.start(PG_TEST_OPTIONS)?;
+        cluster.ensure_roles_and_db("relais")?;
+        println!("==> web app: unit tests, build, browser tests in headless Chromium");
+        crate::web::test(root, &cluster, &test_dir, &interrupted)
+    })();
+    println!("stopping PostgreSQL");
+    sys::with_cleanup(outcome, cluster.stop("immediate"))?;
+    let _ = std::fs::remove_dir_all(&test_dir);
+    println!("xtask test-web: the web step succeeded");
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Stops servers left by an interrupted or killed earlier run, then deletes its files.
 fn remove_leftovers(test_dir: &Path) -> Result {
     if !test_dir.exists() {

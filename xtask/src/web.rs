@@ -307,6 +307,8 @@ pub fn test(root: &Path, cluster: &PgCluster, work_dir: &Path, interrupted: &Ato
         // The journeys sign in many times in a few seconds from one address.
         ("RELAIS_LOGIN_RATE_PER_MINUTE", "1000".into()),
         ("RELAIS_MIGRATE_ON_START", "false".into()),
+        // The webhook journey's receiver listens on loopback, refused by default (SSRF guard).
+        ("RELAIS_WEBHOOK_ALLOWED_CIDRS", "127.0.0.1/32".into()),
     ];
     let relais_cmd = |args: &[&str]| {
         let mut cmd = Command::new(&relais);

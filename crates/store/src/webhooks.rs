@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use sha2::{Digest, Sha256};
-use std::{fmt, time::Duration};
+use std::{collections::HashMap, fmt, time::Duration};
 use uuid::Uuid;
 
 // ---- Secrets ---------------------------------------------------------------------------------
@@ -553,6 +553,14 @@ pub struct DeliveryFilter {
     pub endpoint_id: Option<Uuid>,
     pub event_id: Option<Uuid>,
     pub status: Option<String>,
+    /// One event type (`mandate.signed`) or a family (`organisation.*`).
+    pub event_type: Option<String>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct LastLatency {
+    delivery_id: Uuid,
+    duration_ms: i32,
 }
 
 /// A delivery claimed by a worker.
@@ -737,8 +745,17 @@ impl Delivery {
             "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE tenant_id = $1 \
              AND ($2::uuid IS NULL OR endpoint_id = $2) AND ($3::uuid IS NULL OR event_id = $3) \
              AND ($4::text IS NULL OR status = $4) AND ($5::uuid IS NULL OR id < $5) \
+             AND ($7::text IS NULL OR event_type = $7) \
+             AND ($8::text IS NULL OR split_part(event_type, '.', 1) = $8) \
              ORDER BY id DESC LIMIT $6"
         );
+        let (exact, family) = match filter.event_type.as_deref() {
+            None => (None, None),
+            Some(t) => match t.strip_suffix(".*") {
+                Some(family) => (None, Some(family.to_owned())),
+                None => (Some(t.to_owned()), None),
+            },
+        };
         Ok(Delivery::find_by_statement(stmt(
             &sql,
             [
@@ -748,10 +765,36 @@ impl Delivery {
                 filter.status.clone().into(),
                 before.into(),
                 (limit as i64).into(),
+                exact.into(),
+                family.into(),
             ],
         ))
         .all(db)
         .await?)
+    }
+
+    /// How long the latest attempt of each of `deliveries` took, in milliseconds (deliveries
+    /// not attempted yet are absent).
+    pub async fn last_latencies(
+        db: &impl ConnectionTrait,
+        tenant: Uuid,
+        deliveries: &[Uuid],
+    ) -> Result<HashMap<Uuid, i32>> {
+        if deliveries.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = LastLatency::find_by_statement(stmt(
+            "SELECT DISTINCT ON (delivery_id) delivery_id, duration_ms FROM webhook_attempts \
+             WHERE tenant_id = $1 AND delivery_id = ANY($2) \
+             ORDER BY delivery_id, attempt DESC, started_at DESC",
+            [tenant.into(), deliveries.to_vec().into()],
+        ))
+        .all(db)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.delivery_id, r.duration_ms))
+            .collect())
     }
 
     pub async fn attempts(

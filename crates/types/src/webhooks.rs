@@ -120,6 +120,8 @@ pub struct DeliveryOut {
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub last_attempt_at: Option<DateTime<Utc>>,
     pub last_status_code: Option<i32>,
+    /// How long the last attempt took, in milliseconds (until the answer or the failure).
+    pub last_latency_ms: Option<i32>,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,

@@ -7,5 +7,7 @@ pub mod not_found;
 pub mod organisations;
 pub mod people;
 pub mod pipeline;
+pub mod search;
 pub mod settings;
 pub mod tasks;
+pub mod webhooks;

@@ -754,7 +754,14 @@ pub fn OrganisationPage() -> impl IntoView {
     let c = ctx();
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok())));
-    let tab = RwSignal::new(Tab::General);
+    // `?tab=mandates` opens on a tab (search results for a mandate or an interaction).
+    let wanted = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("tab"));
+    let tab = RwSignal::new(
+        Tab::ALL
+            .into_iter()
+            .find(|t| wanted.as_deref() == Some(t.id()))
+            .unwrap_or(Tab::General),
+    );
     let org = LocalResource::new(move || {
         let id = id.get();
         async move {

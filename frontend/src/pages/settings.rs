@@ -92,6 +92,13 @@ pub fn SettingsPage() -> impl IntoView {
                 </div>
                 <p class="muted">{tr("settings.preferences_help")}</p>
             </section>
+            <Show when=crate::pages::webhooks::visible>
+                <section class="card" aria-labelledby="integrations-title">
+                    <h2 id="integrations-title">{tr("webhooks.settings_card")}</h2>
+                    <p class="muted">{tr("webhooks.settings_card_help")}</p>
+                    <a class="btn" id="settings-webhooks" href="/settings/webhooks">{tr("webhooks.title")}</a>
+                </section>
+            </Show>
             <form class="card" id="password-form" on:submit=change_password novalidate>
                 <h2>{tr("settings.password")}</h2>
                 <ErrorAlert error=password_error/>

@@ -85,7 +85,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 // ---- Helpers ---------------------------------------------------------------------------------
 
-fn delivery_out(d: Delivery) -> DeliveryOut {
+fn delivery_out(d: Delivery, last_latency_ms: Option<i32>) -> DeliveryOut {
     DeliveryOut {
         id: d.id,
         endpoint_id: d.endpoint_id,
@@ -96,6 +96,7 @@ fn delivery_out(d: Delivery) -> DeliveryOut {
         next_attempt_at: d.next_attempt_at,
         last_attempt_at: d.last_attempt_at,
         last_status_code: d.last_status_code,
+        last_latency_ms,
         last_error: d.last_error,
         created_at: d.created_at,
         finished_at: d.finished_at,
@@ -730,7 +731,7 @@ pub async fn test_webhook(
     )
     .await?;
     tx.commit().await?;
-    Ok(HttpResponse::Accepted().json(delivery_out(d)))
+    Ok(HttpResponse::Accepted().json(delivery_out(d, None)))
 }
 
 /// Send again every failed delivery of this endpoint created since `since` (at most 14 days
@@ -779,9 +780,23 @@ pub struct DeliveryQuery {
     pub status: Option<String>,
     /// Only deliveries of this event (`evt_…`).
     pub event_id: Option<String>,
+    /// Only deliveries of this event type (`mandate.signed`) or family (`organisation.*`).
+    pub event_type: Option<String>,
     /// Page size, 1–200 (default 50).
     pub limit: Option<u64>,
     pub cursor: Option<String>,
+}
+
+/// A log filter: one event type or a family (`organisation.*`); `*` would filter nothing.
+fn event_type_filter(s: &str) -> Result<&str, ValueError> {
+    let s = s.trim();
+    match EventFilter::parse(s) {
+        Ok(_) if s != "*" => Ok(s),
+        _ => Err(ValueError::new(
+            "unknown_event_type",
+            format!("{s:?} is not an event type or a family such as `organisation.*`"),
+        )),
+    }
 }
 
 fn delivery_filter(q: &DeliveryQuery, endpoint: Option<Uuid>) -> ApiResult<DeliveryFilter> {
@@ -805,11 +820,18 @@ fn delivery_filter(q: &DeliveryQuery, endpoint: Option<Uuid>) -> ApiResult<Deliv
                 .ok_or_else(|| ValueError::new("invalid_id", "an event id `evt_…`")),
         ),
     };
+    let event_type = match q.event_type.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => v
+            .check("event_type", event_type_filter(s))
+            .map(str::to_owned),
+    };
     v.finish()?;
     Ok(DeliveryFilter {
         endpoint_id: endpoint,
         event_id,
         status,
+        event_type,
     })
 }
 
@@ -827,12 +849,23 @@ async fn list_deliveries(
         load(&tx, p, e).await?;
     }
     let rows = Delivery::list(&*tx, p.tenant_uuid(), &filter, before, limit + 1).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|d| d.id).collect();
+    let latencies = Delivery::last_latencies(&*tx, p.tenant_uuid(), &ids).await?;
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(http::paginate(rows, limit, |d| d.id, delivery_out)))
+    Ok(HttpResponse::Ok().json(http::paginate(
+        rows,
+        limit,
+        |d| d.id,
+        |d| {
+            let latency = latencies.get(&d.id).copied();
+            delivery_out(d, latency)
+        },
+    )))
 }
 
 /// The endpoint's delivery log, newest first: status, attempts made, last status code and
-/// error, next attempt. Filter by `status` or `event_id`.
+/// error, latency of the last attempt, next attempt. Filter by `status`, `event_type` (a type
+/// or a family such as `organisation.*`) or `event_id`.
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks",
     operation_id = "v1.webhook.delivery_list", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Endpoint id"), DeliveryQuery),
@@ -907,7 +940,7 @@ pub async fn get_webhook_delivery(
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(DeliveryDetailOut {
         payload: store::event_wire(&event, &p.user.tenant_slug),
-        delivery: delivery_out(d),
+        delivery: delivery_out(d, attempts.last().map(|a| a.duration_ms)),
         attempts_log: attempts
             .into_iter()
             .map(|a| AttemptOut {
@@ -956,8 +989,10 @@ pub async fn retry_webhook_delivery(
     let d = Delivery::retry_now(&*tx, tenant, d.id, Utc::now())
         .await?
         .ok_or(ApiError::NotFound)?;
+    let latency = Delivery::last_latencies(&*tx, tenant, &[d.id]).await?;
     tx.commit().await?;
-    Ok(HttpResponse::Accepted().json(delivery_out(d)))
+    let latency = latency.get(&d.id).copied();
+    Ok(HttpResponse::Accepted().json(delivery_out(d, latency)))
 }
 
 #[cfg(test)]

@@ -684,6 +684,7 @@ async fn deliveries_are_signed_and_shaped_like_history() {
     assert_eq!(d[0]["attempts"], 1);
     assert_eq!(d[0]["last_status_code"], 200);
     assert_eq!(d[0]["next_attempt_at"], Value::Null);
+    assert!(d[0]["last_latency_ms"].as_i64().unwrap() >= 0);
     let did = d[0]["id"].as_str().unwrap();
     let (s, detail) = app
         .get(&format!("/api/v1/webhooks/{ep_id}/deliveries/{did}"), tok)
@@ -694,6 +695,7 @@ async fn deliveries_are_signed_and_shaped_like_history() {
     assert_eq!(a["status_code"], 200);
     assert_eq!(a["succeeded"], true);
     assert!(a["latency_ms"].as_i64().unwrap() >= 0);
+    assert_eq!(detail["last_latency_ms"], a["latency_ms"]);
     let stored = a["response_body"].as_str().unwrap();
     assert!(
         stored.starts_with("answer 200") && stored.len() == 4096,
@@ -720,6 +722,36 @@ async fn deliveries_are_signed_and_shaped_like_history() {
         )
         .await;
     assert_problem(s, &body, 422, "validation_failed");
+    // By event type: exact, by family, and unknown names refused.
+    for (filter, n) in [
+        ("organisation.created", 1),
+        ("organisation.*", 1),
+        ("organisation.updated", 0),
+        ("mandate.*", 0),
+    ] {
+        let (s, body) = app
+            .get(
+                &format!("/api/v1/webhooks/{ep_id}/deliveries?event_type={filter}"),
+                tok,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(
+            body["items"].as_array().unwrap().len(),
+            n,
+            "{filter}: {body}"
+        );
+    }
+    for bad in ["nope.*", "organisation", "*"] {
+        let (s, body) = app
+            .get(
+                &format!("/api/v1/webhooks/{ep_id}/deliveries?event_type={bad}"),
+                tok,
+            )
+            .await;
+        assert_problem(s, &body, 422, "validation_failed");
+        assert_eq!(body["errors"][0]["field"], "event_type", "{bad}");
+    }
 
     // Test message: only to this endpoint, type webhook.test.
     let (s, queued) = app
@@ -734,6 +766,14 @@ async fn deliveries_are_signed_and_shaped_like_history() {
     let hits = receiver.wait_for(2, 20).await;
     assert_eq!(hits[1].json()["type"], "webhook.test");
     assert!(hits[1].verify(&secret));
+    let (_, tests) = app
+        .get(
+            &format!("/api/v1/webhooks/{ep_id}/deliveries?event_type=webhook.test"),
+            tok,
+        )
+        .await;
+    assert_eq!(tests["items"][0]["id"], queued["id"]);
+    assert_eq!(tests["items"].as_array().unwrap().len(), 1);
 
     // Manual retry: the same delivery again, same webhook-id.
     let (s, retried) = app
