@@ -22,6 +22,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Request, RequestInit, Response};
 
+mod records;
+pub use records::*;
+
 const SESSION_KEY: &str = "relais.session";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -3,11 +3,15 @@
 //! Leptos components exist only in the wasm32 build.
 #![forbid(unsafe_code)]
 
+pub mod edit;
+pub mod focus;
 pub mod format;
+pub mod grants;
 pub mod history;
 pub mod i18n;
 pub mod problem;
 pub mod state;
+pub mod trash;
 
 #[cfg(target_arch = "wasm32")]
 mod api;
@@ -17,6 +21,8 @@ mod app;
 mod components;
 #[cfg(target_arch = "wasm32")]
 mod pages;
+#[cfg(target_arch = "wasm32")]
+mod widgets;
 
 /// Mounts the app on `<body>`.
 #[cfg(target_arch = "wasm32")]

@@ -110,6 +110,46 @@ pub fn run(root: &Path) -> Result<ExitCode> {
     }
 }
 
+/// `cargo xtask test-web`: only the web app's step of `cargo xtask test` (host tests, release
+/// build, browser journeys and axe), on its own throwaway PostgreSQL under `.data/test-web`.
+/// Quicker while working on the SPA; `E2E_ONLY=<regex>` keeps the journeys whose name
+/// matches. `cargo xtask test` remains the gate.
+pub fn run_web(root: &Path) -> Result<ExitCode> {
+    let interrupted = sys::interrupt_flag()?;
+    apt::ensure_packages(&[Tool::Postgres, Tool::Node, Tool::Chromium])?;
+    let test_dir = root.join(".data").join("test-web");
+    remove_leftovers(&test_dir)?;
+    let port = sys::free_ports(1)?[0];
+    let cluster = PgCluster::new(test_dir.join("pg"), port)?;
+    let outcome = (|| {
+        cluster.init_if_missing()?;
+        cluster.start(PG_TEST_OPTIONS)?;
+        cluster.ensure_roles_and_db("relais")?;
+        sys::check_interrupted(&interrupted)?;
+        let started = Instant::now();
+        crate::web::test(root, &cluster, &test_dir, &interrupted)?;
+        println!(
+            "    web step ok in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    })();
+    println!("stopping PostgreSQL");
+    match sys::with_cleanup(outcome, cluster.stop("immediate")) {
+        Ok(()) => {
+            let _ = std::fs::remove_dir_all(&test_dir);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            println!(
+                "server logs are kept in {} until the next run",
+                test_dir.display()
+            );
+            Err(err)
+        }
+    }
+}
+
 /// Stops servers left by an interrupted or killed earlier run, then deletes its files.
 fn remove_leftovers(test_dir: &Path) -> Result {
     if !test_dir.exists() {

@@ -29,6 +29,7 @@ Usage: cargo xtask <command>
 Commands:
   run     Start PostgreSQL, migrate, create the demo tenant and serve Relais on this machine
   test    Run fmt, clippy and every workspace test against throwaway PostgreSQL and Redis
+  test-web  Only the web app's checks of `test` (E2E_ONLY=<regex> picks browser journeys)
   web     Build the web app into frontend/dist (served by `relais serve`)
   bench   `bench search`: search latency on millions of generated rows (not part of `test`)
 ";
@@ -38,13 +39,14 @@ fn main() -> ExitCode {
     let outcome = match args.as_slice() {
         [cmd] if cmd == "run" => dev::run(&project_root()),
         [cmd] if cmd == "test" => ci::run(&project_root()),
+        [cmd] if cmd == "test-web" => ci::run_web(&project_root()),
         [cmd] if cmd == "web" => web::build(&project_root()).map(|_| ExitCode::SUCCESS),
         [cmd, rest @ ..] if cmd == "bench" => bench::run(&project_root(), rest),
         [cmd, ..] if cmd == "-h" || cmd == "--help" || cmd == "help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        [cmd, ..] if cmd == "run" || cmd == "test" || cmd == "web" => {
+        [cmd, ..] if cmd == "run" || cmd == "test" || cmd == "test-web" || cmd == "web" => {
             Err(format!("`cargo xtask {cmd}` takes no arguments\n\n{USAGE}"))
         }
         [cmd, ..] => Err(format!("unknown command `{cmd}`\n\n{USAGE}")),

@@ -1,4 +1,5 @@
-//! Tasks: mine (open), overdue, or all I may see; each open task can be marked done.
+//! Tasks: mine (open), overdue, or all I may see; each open task can be marked done, and
+//! each opens its page (the edit form, where it is also assigned).
 
 use crate::api;
 use crate::app::{ctx, tr};
@@ -84,7 +85,7 @@ pub fn TasksPage() -> impl IntoView {
         view! {
             <tr>
                 <td>
-                    <span class="task-title">{t.title.clone()}</span>
+                    <a class="row-link" href=format!("/tasks/{}", t.id)>{t.title.clone()}</a>
                     {t.description.clone().map(|d| view! { <p class="muted small">{d}</p> })}
                 </td>
                 <td>{link}</td>
@@ -115,6 +116,9 @@ pub fn TasksPage() -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>{tr("tasks.title")}</h1>
+            <Show when=move || c.can(Resource::Tasks, Action::Create)>
+                <a class="btn primary" id="task-new" href="/tasks/new">{tr("task_form.new")}</a>
+            </Show>
         </div>
         <div class="segmented" role="group" aria-label=tr("tasks.views")>
             {View::ALL
