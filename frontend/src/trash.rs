@@ -136,11 +136,15 @@ pub fn visible_kinds(grants: &[Grant]) -> Vec<TrashKind> {
         .collect()
 }
 
-/// Whole days left before a record deleted at `deleted_at` can no longer be restored
-/// (0 on its last day, never negative).
+/// Days left before a record deleted at `deleted_at` can no longer be restored, counting a
+/// started day as a day: 30 just after the deletion, 1 on the last day, 0 once expired.
 pub fn days_left(deleted_at: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
-    let left = deleted_at + chrono::Duration::days(RETENTION_DAYS) - now;
-    left.num_days().max(0)
+    let left = (deleted_at + chrono::Duration::days(RETENTION_DAYS) - now).num_seconds();
+    if left <= 0 {
+        0
+    } else {
+        (left + 86_399) / 86_400
+    }
 }
 
 #[cfg(test)]
@@ -243,9 +247,12 @@ mod tests {
     #[test]
     fn restorable_days_count_down_to_zero() {
         let deleted = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let after = |h: i64| deleted + chrono::Duration::hours(h);
         assert_eq!(days_left(deleted, deleted), 30);
-        assert_eq!(days_left(deleted, deleted + chrono::Duration::hours(1)), 29);
-        assert_eq!(days_left(deleted, deleted + chrono::Duration::days(29)), 1);
-        assert_eq!(days_left(deleted, deleted + chrono::Duration::days(40)), 0);
+        assert_eq!(days_left(deleted, after(1)), 30);
+        assert_eq!(days_left(deleted, after(24)), 29);
+        assert_eq!(days_left(deleted, after(29 * 24 + 23)), 1);
+        assert_eq!(days_left(deleted, after(30 * 24)), 0);
+        assert_eq!(days_left(deleted, after(40 * 24)), 0);
     }
 }

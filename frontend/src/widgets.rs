@@ -333,7 +333,8 @@ pub fn RecordPicker(
         // Search once typing pauses.
         set_timeout(
             move || {
-                if typed.get_untracked() == n {
+                // The picker may be gone by then (the page changed).
+                if typed.try_get_untracked() == Some(n) {
                     query.set(text);
                 }
             },
@@ -459,6 +460,11 @@ pub fn utc_to_local(at: chrono::DateTime<chrono::Utc>) -> String {
     ));
     let offset = -(js.get_timezone_offset() as i32);
     crate::edit::to_local_input(at, offset)
+}
+
+/// The current instant from the browser's clock (`Utc::now` has no clock on wasm32).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
 }
 
 /// Text typed in a field: trimmed, `None` when blank.

@@ -5,8 +5,8 @@ use crate::api;
 use crate::app::{ctx, tr};
 use crate::format;
 use crate::i18n;
-use crate::problem::ApiError;
 use crate::state::encode;
+use crate::widgets::{load_failed, loading};
 use leptos::prelude::*;
 use relais_domain::access::{Action, Resource};
 use relais_domain::crm::Category;
@@ -112,12 +112,6 @@ fn filters(
     }
 }
 
-fn load_error(e: ApiError) -> AnyView {
-    let c = ctx();
-    view! { <div class="alert error" role="alert">{move || e.message(c.lang.get())}</div> }
-        .into_any()
-}
-
 #[component]
 pub fn ProductsPage() -> impl IntoView {
     let c = ctx();
@@ -191,8 +185,10 @@ pub fn ProductsPage() -> impl IntoView {
             </Show>
         </div>
         {filters(query, "products.search", "org.field.category", options)}
-        <Transition fallback=move || view! { <p class="loading" role="status">{tr("common.loading")}</p> }>
-            {move || products.get().map(|r| r.map_or_else(load_error, table))}
+        <Transition fallback=loading>
+            <ErrorBoundary fallback=move |e| load_failed(e, Some(Callback::new(move |()| products.refetch())))>
+                {move || products.get().map(|r| r.map(table))}
+            </ErrorBoundary>
         </Transition>
     }
 }
@@ -276,8 +272,10 @@ pub fn MandatesPage() -> impl IntoView {
             </Show>
         </div>
         {filters(query, "mandates.search", "mandate.status", options)}
-        <Transition fallback=move || view! { <p class="loading" role="status">{tr("common.loading")}</p> }>
-            {move || mandates.get().map(|r| r.map_or_else(load_error, table))}
+        <Transition fallback=loading>
+            <ErrorBoundary fallback=move |e| load_failed(e, Some(Callback::new(move |()| mandates.refetch())))>
+                {move || mandates.get().map(|r| r.map(table))}
+            </ErrorBoundary>
         </Transition>
     }
 }

@@ -8,7 +8,7 @@ use crate::edit;
 use crate::problem::ApiError;
 use crate::widgets::{
     ChoiceField, PickKind, RecordPicker, TextArea, TextField, load_failed, loading, local_error,
-    local_to_utc, not_allowed, utc_to_local,
+    local_to_utc, not_allowed, now, utc_to_local,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -34,8 +34,10 @@ pub fn NewInteractionPage() -> impl IntoView {
 #[component]
 pub fn InteractionPage() -> impl IntoView {
     let params = use_params_map();
+    // A memo: the record reloads when the id changes, not on every update of the route.
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok())));
     let record = LocalResource::new(move || {
-        let id = params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok()));
+        let id = id.get();
         async move {
             match id {
                 Some(id) => api::interaction_for_edit(id).await,
@@ -74,7 +76,7 @@ fn InteractionForm(initial: Option<(InteractionOut, String)>) -> impl IntoView {
     let editing = initial.is_some();
     let original = RwSignal::new(initial);
     let kind = RwSignal::new(InteractionKind::Call.code().to_owned());
-    let occurred = RwSignal::new(utc_to_local(chrono::Utc::now()));
+    let occurred = RwSignal::new(utc_to_local(now()));
     let summary = RwSignal::new(String::new());
     let organisation = RwSignal::new(None::<Uuid>);
     let person = RwSignal::new(None::<Uuid>);

@@ -37,8 +37,10 @@ pub fn NewMandatePage() -> impl IntoView {
 #[component]
 pub fn MandatePage() -> impl IntoView {
     let params = use_params_map();
+    // A memo: the record reloads when the id changes, not on every update of the route.
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok())));
     let record = LocalResource::new(move || {
-        let id = params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok()));
+        let id = id.get();
         async move {
             match id {
                 Some(id) => api::mandate_for_edit(id).await,

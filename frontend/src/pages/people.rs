@@ -145,10 +145,8 @@ async fn load_person(id: Option<Uuid>) -> Result<PersonData, ApiError> {
 pub fn PersonPage() -> impl IntoView {
     let c = ctx();
     let params = use_params_map();
-    let data = LocalResource::new(move || {
-        let id = params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok()));
-        load_person(id)
-    });
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok())));
+    let data = LocalResource::new(move || load_person(id.get()));
     let retry = Callback::new(move |()| data.refetch());
     let body = move |(p, events): PersonData| {
         let lang = c.lang.get();

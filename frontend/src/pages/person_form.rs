@@ -35,8 +35,10 @@ pub fn NewPersonPage() -> impl IntoView {
 pub fn EditPersonPage() -> impl IntoView {
     let c = ctx();
     let params = use_params_map();
+    // A memo: the record reloads when the id changes, not on every update of the route.
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok())));
     let record = LocalResource::new(move || {
-        let id = params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok()));
+        let id = id.get();
         async move {
             match id {
                 Some(id) => api::person_for_edit(id).await,

@@ -84,8 +84,10 @@ pub fn NewRolePage() -> impl IntoView {
 #[component]
 pub fn RolePage() -> impl IntoView {
     let params = use_params_map();
+    // A memo: the record reloads when the id changes, not on every update of the route.
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok())));
     let record = LocalResource::new(move || {
-        let id = params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok()));
+        let id = id.get();
         async move {
             match id {
                 Some(id) => api::role_for_edit(id).await,
@@ -297,6 +299,7 @@ fn RoleEditor(initial: Option<(RoleOut, String)>) -> impl IntoView {
                 <select
                     id=id
                     class="compact"
+                    disabled=move || !can_write()
                     aria-label=label
                     prop:value=move || {
                         matrix.with(|m| m.get(resource, action)).map(|s| s.code()).unwrap_or("")
@@ -398,50 +401,54 @@ fn RoleEditor(initial: Option<(RoleOut, String)>) -> impl IntoView {
                             }
                         })}
                 </div>
-                <h2 id="grants-title">{tr("admin.grants")}</h2>
-                <p class="help" id="grants-help">
-                    {move || c.ta("role_editor.grants_help", &[("n", &matrix.with(GrantMatrix::len).to_string())])}
-                </p>
-                <p class="field-error" id="grants-error" role="alert">
-                    {move || error.with(|e| e.as_ref().and_then(|e| e.field_message(c.lang.get(), "grants")))}
-                </p>
-                <div class="table-wrap">
-                    <table class="data grants" id="grants-table" aria-describedby="grants-help">
-                        <caption class="sr-only">{tr("admin.grants")}</caption>
-                        <thead>
-                            <tr>
-                                <th scope="col">{tr("role_editor.resource")}</th>
-                                {Action::ALL
-                                    .iter()
-                                    .map(|a| view! { <th scope="col">{tr_owned(action_label(*a))}</th> })
-                                    .collect_view()}
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {Resource::ALL
-                                .iter()
-                                .map(|r| {
-                                    let r = *r;
-                                    view! {
-                                        <tr>
-                                            <th scope="row">{tr_owned(resource_label(r))}</th>
-                                            {Action::ALL.iter().map(|a| cell(r, *a)).collect_view()}
-                                        </tr>
-                                    }
-                                })
-                                .collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-                <Show when=can_write>
-                    <div class="form-actions">
-                        <a class="btn" href="/admin?section=roles">{tr("common.cancel")}</a>
-                        <button type="submit" class="btn primary" id="role-submit" disabled=busy>
-                            {if editing { tr("common.save") } else { tr("common.create") }}
-                        </button>
-                    </div>
-                </Show>
             </fieldset>
+            // The grid stays outside the fieldset: a read-only grid must remain scrollable
+            // from the keyboard, so its wrapper keeps its focus and each select is disabled.
+            <h2 id="grants-title">{tr("admin.grants")}</h2>
+            <p class="help" id="grants-help">
+                {move || c.ta("role_editor.grants_help", &[("n", &matrix.with(GrantMatrix::len).to_string())])}
+            </p>
+            <p class="field-error" id="grants-error" role="alert">
+                {move || error.with(|e| e.as_ref().and_then(|e| e.field_message(c.lang.get(), "grants")))}
+            </p>
+            // Focusable, so that the keyboard can scroll the grid when it is wider than
+            // the screen (its selects are disabled for a read-only role).
+            <div class="table-wrap" tabindex="0" role="region" aria-labelledby="grants-title">
+                <table class="data grants" id="grants-table" aria-describedby="grants-help">
+                    <caption class="sr-only">{tr("admin.grants")}</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">{tr("role_editor.resource")}</th>
+                            {Action::ALL
+                                .iter()
+                                .map(|a| view! { <th scope="col">{tr_owned(action_label(*a))}</th> })
+                                .collect_view()}
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {Resource::ALL
+                            .iter()
+                            .map(|r| {
+                                let r = *r;
+                                view! {
+                                    <tr>
+                                        <th scope="row">{tr_owned(resource_label(r))}</th>
+                                        {Action::ALL.iter().map(|a| cell(r, *a)).collect_view()}
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <Show when=can_write>
+                <div class="form-actions">
+                    <a class="btn" href="/admin?section=roles">{tr("common.cancel")}</a>
+                    <button type="submit" class="btn primary" id="role-submit" disabled=busy>
+                        {if editing { tr("common.save") } else { tr("common.create") }}
+                    </button>
+                </div>
+            </Show>
         </form>
     }
 }

@@ -5,6 +5,7 @@ use crate::api;
 use crate::app::{ctx, tr};
 use crate::format;
 use crate::i18n::{self, Lang};
+use crate::widgets::{load_failed, loading};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use relais_domain::access::{Action, Resource};
@@ -139,46 +140,41 @@ pub fn TasksPage() -> impl IntoView {
                 })
                 .collect_view()}
         </div>
-        <Transition fallback=move || view! { <p class="loading" role="status">{tr("common.loading")}</p> }>
-            {move || {
-                tasks
-                    .get()
-                    .map(|r| match r {
-                        Ok(p) if p.items.is_empty() => {
-                            view! { <p class="empty" id="tasks-empty">{tr("tasks.empty")}</p> }.into_any()
-                        }
-                        Ok(p) => {
-                            view! {
-                                <div class="table-wrap">
-                                    <table class="data" id="tasks-table">
-                                        <thead>
-                                            <tr>
-                                                <th scope="col">{tr("task.title")}</th>
-                                                <th scope="col">{tr("tasks.record")}</th>
-                                                <th scope="col">{tr("task.status")}</th>
-                                                <th scope="col">{tr("task.priority")}</th>
-                                                <th scope="col">{tr("task.due_at")}</th>
-                                                <th scope="col">
-                                                    <span class="sr-only">{tr("tasks.actions")}</span>
-                                                </th>
-                                            </tr>
-                                        </thead>
-                                        <tbody>{p.items.into_iter().map(row).collect_view()}</tbody>
-                                    </table>
-                                </div>
-                            }
-                                .into_any()
-                        }
-                        Err(e) => {
-                            view! {
-                                <div class="alert error" role="alert">
-                                    {move || e.message(c.lang.get())}
-                                </div>
-                            }
-                                .into_any()
-                        }
-                    })
-            }}
+        <Transition fallback=loading>
+            <ErrorBoundary fallback=move |e| load_failed(e, Some(Callback::new(move |()| tasks.refetch())))>
+                {move || {
+                    tasks
+                        .get()
+                        .map(|r| {
+                            r.map(|p| {
+                                if p.items.is_empty() {
+                                    return view! { <p class="empty" id="tasks-empty">{tr("tasks.empty")}</p> }
+                                        .into_any();
+                                }
+                                view! {
+                                    <div class="table-wrap">
+                                        <table class="data" id="tasks-table">
+                                            <thead>
+                                                <tr>
+                                                    <th scope="col">{tr("task.title")}</th>
+                                                    <th scope="col">{tr("tasks.record")}</th>
+                                                    <th scope="col">{tr("task.status")}</th>
+                                                    <th scope="col">{tr("task.priority")}</th>
+                                                    <th scope="col">{tr("task.due_at")}</th>
+                                                    <th scope="col">
+                                                        <span class="sr-only">{tr("tasks.actions")}</span>
+                                                    </th>
+                                                </tr>
+                                            </thead>
+                                            <tbody>{p.items.into_iter().map(row).collect_view()}</tbody>
+                                        </table>
+                                    </div>
+                                }
+                                    .into_any()
+                            })
+                        })
+                }}
+            </ErrorBoundary>
         </Transition>
     }
 }

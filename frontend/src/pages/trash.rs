@@ -77,7 +77,7 @@ pub fn TrashPage() -> impl IntoView {
         if items.is_empty() {
             return view! { <p class="empty" id="trash-empty">{tr("trash.empty")}</p> }.into_any();
         }
-        let now = chrono::Utc::now();
+        let now = crate::widgets::now();
         let next = p.next_cursor.clone();
         let rows = items
             .into_iter()
