@@ -75,9 +75,24 @@ pub fn TasksPage() -> impl IntoView {
     let row = move |t: TaskOut| {
         let lang = c.lang.get();
         let link = match (t.record_type, t.record_id) {
-            (Some(TaskRecordType::Organisation), Some(id)) => Some(view! {
-                <a href=format!("/organisations/{id}")>{tr("tasks.open_record")}</a>
-            }),
+            (Some(TaskRecordType::Organisation), Some(id)) => Some(
+                view! {
+                    <a href=format!("/organisations/{id}")>{tr("tasks.open_record")}</a>
+                }
+                .into_any(),
+            ),
+            (Some(TaskRecordType::Person), Some(id)) => Some(
+                view! {
+                    <a href=format!("/people/{id}")>{tr("task_form.open_record")}</a>
+                }
+                .into_any(),
+            ),
+            (Some(TaskRecordType::Mandate), Some(id)) => Some(
+                view! {
+                    <a href=format!("/mandates/{id}")>{tr("task_form.open_record")}</a>
+                }
+                .into_any(),
+            ),
             _ => None,
         };
         let open = !matches!(t.status, TaskStatus::Done | TaskStatus::Cancelled);
