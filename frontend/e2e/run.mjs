@@ -3,7 +3,8 @@
 // of docs/screenshots. Started by `cargo xtask test` (xtask/src/web.rs), which provides the
 // server, the accounts and these variables:
 //   BASE_URL, RELAIS_TOOLS (where playwright-core and axe-core are installed), E2E_TENANT,
-//   E2E_{ADMIN,VIEWER,NEWCOMER}_{EMAIL,PASSWORD}, E2E_SCREENSHOTS, E2E_WORK_DIR.
+//   E2E_{ADMIN,VIEWER,NEWCOMER}_{EMAIL,PASSWORD}, E2E_SCREENSHOTS, E2E_WORK_DIR; optionally
+//   E2E_ONLY (a regex of journey names to run).
 // Prints one line per check and ends with "N passed, N failed".
 
 import { createRequire } from 'node:module';
@@ -27,6 +28,9 @@ const WORK = env('E2E_WORK_DIR');
 const ADMIN = { email: env('E2E_ADMIN_EMAIL'), password: env('E2E_ADMIN_PASSWORD') };
 const VIEWER = { email: env('E2E_VIEWER_EMAIL'), password: env('E2E_VIEWER_PASSWORD') };
 const NEWCOMER = { email: env('E2E_NEWCOMER_EMAIL'), password: env('E2E_NEWCOMER_PASSWORD') };
+const TENANT = env('E2E_TENANT');
+// `E2E_ONLY=<regex>` runs only the journeys whose name matches (`cargo xtask test-web`).
+const ONLY = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
 mkdirSync(SHOTS, { recursive: true });
 
 const DESKTOP = { width: 1280, height: 800 };
@@ -68,6 +72,7 @@ async function newPage(viewport = DESKTOP, colorScheme = 'light') {
 
 /// Runs one journey; a failure is reported with a screenshot and the rest keeps going.
 async function journey(name, viewport, colorScheme, body) {
+  if (ONLY && !ONLY.test(name)) return;
   const page = await newPage(viewport, colorScheme);
   const checks = [];
   const check = async (label, fn) => {
@@ -114,6 +119,7 @@ async function axe(page, label) {
 }
 
 async function shot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(150);
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 }
@@ -701,6 +707,624 @@ await journey('viewer', DESKTOP, 'dark', async (page, check) => {
     await axe(page, 'organisation (viewer, dark)');
   });
 });
+
+// The edit screens: each journey makes the records it needs through the API first (so that
+// E2E_ONLY can run it alone), then works through the interface as a user would.
+
+/// An administrator's API session from node, for setting up a journey's records.
+async function adminApi() {
+  const login = await fetch(`${BASE}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...ADMIN, tenant: TENANT }),
+  });
+  assert.equal(login.status, 200, 'administrator sign-in for the set-up');
+  const { access_token: token } = await login.json();
+  return async (method, url, body) => {
+    const r = await fetch(`${BASE}${url}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const out = await r.json().catch(() => null);
+    return { status: r.status, body: out };
+  };
+}
+
+/// Creates a record through the API and returns it.
+async function make(call, url, body) {
+  const r = await call('POST', url, body);
+  assert.equal(r.status, 201, `${url}: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/// Chooses a record in a picker: search for `text`, then select the matching option.
+async function pick(page, id, text) {
+  await page.fill(`#${id}-q`, text);
+  const option = page.locator(`#${id} option`, { hasText: text }).first();
+  await option.waitFor({ state: 'attached' });
+  await page.selectOption(`#${id}`, await option.getAttribute('value'));
+}
+
+const optionValues = (page, sel) => page.$$eval(`${sel} option`, (os) => os.map((o) => o.value));
+const toastText = (page) => page.locator('.toasts').innerText();
+const focusedId = (page) => page.evaluate(() => document.activeElement?.id || '');
+const focusInside = (page, sel) => page.evaluate((s) => !!document.querySelector(s)?.contains(document.activeElement), sel);
+
+async function mandateFormJourney() {
+  await journey('mandate form', DESKTOP, 'light', async (page, check) => {
+    const call = await adminApi();
+    const org = await make(call, '/api/v1/organisations', { name: 'Lumière Gestion Privée', type: 'investor', city: 'Nantes' });
+    const fund = await make(call, '/api/v1/products', { name: 'Lumière Actions Europe', code: 'LUM-ACT-EU', category: 'opcvm' });
+    const bond = await make(call, '/api/v1/products', { name: 'Lumière Obligations 2030', code: 'LUM-OBL-30', category: 'opcvm' });
+    await signIn(page, ADMIN);
+    await page.waitForURL(/\/organisations$/);
+    let url;
+    await check('Ctrl+N on the mandates list opens the creation form', async () => {
+      await page.click('nav a[href="/mandates"]');
+      await page.locator('#mandate-new').waitFor();
+      await page.locator('h1').click();
+      await page.keyboard.press('Control+n');
+      await page.waitForURL(/\/mandates\/new$/);
+      assert.deepEqual(await optionValues(page, '#mandate-status'), ['draft', 'proposed', 'signed', 'active', 'terminated']);
+    });
+    await check('a mandate without organisation, then ending before it starts, is refused', async () => {
+      await page.click('#mandate-submit');
+      await page.waitForFunction(() => document.querySelector('#mandate-organisation-error')?.innerText.trim() !== '');
+      assert.equal(await page.getAttribute('#mandate-organisation', 'aria-invalid'), 'true');
+      await pick(page, 'mandate-organisation', 'Lumière Gestion Privée');
+      await page.fill('#mandate-amount', '2 500 000');
+      await page.fill('#mandate-start', '2027-01-01');
+      await page.fill('#mandate-end', '2026-06-30');
+      await page.check(`#mandate-product-${fund.id}`);
+      await page.click('#mandate-submit');
+      await page.waitForFunction(() => /précède/.test(document.querySelector('#mandate-end-error')?.innerText));
+      assert.match(await page.locator('#form-error').innerText(), /corriger/);
+      assert.match(page.url(), /\/mandates\/new$/);
+    });
+    await check('the mandate is created with its number and covered product', async () => {
+      await page.fill('#mandate-end', '2027-12-31');
+      await axe(page, 'new mandate (light)');
+      await page.click('#mandate-submit');
+      await page.waitForURL(/\/mandates\/[0-9a-f-]{36}$/);
+      url = page.url();
+      await page.getByRole('heading', { name: /^Mandat M-\d{4}-\d{3}$/ }).waitFor();
+      assert.match(await toastText(page), /Mandat M-\d{4}-\d{3} créé/);
+      assert.equal(await page.isChecked(`#mandate-product-${fund.id}`), true);
+      assert.equal(await page.isChecked(`#mandate-product-${bond.id}`), false);
+      assert.equal(await page.inputValue('#mandate-amount'), '2\u202f500\u202f000');
+      // A draft moves only where the flow allows.
+      assert.deepEqual(await optionValues(page, '#mandate-status'), ['draft', 'proposed', 'signed', 'terminated']);
+    });
+    await check('the mandate is signed and its products changed', async () => {
+      await page.selectOption('#mandate-status', 'signed');
+      await page.uncheck(`#mandate-product-${fund.id}`);
+      await page.check(`#mandate-product-${bond.id}`);
+      await page.fill('#mandate-notes', 'Signé en comité du 12 janvier.');
+      await page.click('#mandate-submit');
+      await page.locator('#mandate-signed-at').waitFor();
+      assert.match(await toastText(page), /enregistré/);
+      assert.deepEqual(await optionValues(page, '#mandate-status'), ['signed', 'active', 'terminated']);
+      const id = url.split('/').pop();
+      const saved = await call('GET', `/api/v1/mandates/${id}`);
+      assert.equal(saved.body.status, 'signed');
+      assert.deepEqual(saved.body.product_ids, [bond.id]);
+      assert.equal(saved.body.notes, 'Signé en comité du 12 janvier.');
+      assert.equal(saved.body.amount, 2500000);
+      await shot(page, 'mandate-light-desktop');
+    });
+    await check('the organisation lists the mandate and opens a new one for itself', async () => {
+      await page.click('#mandate-org-link');
+      await page.getByRole('heading', { name: 'Lumière Gestion Privée' }).waitFor();
+      await page.click('#tab-mandates');
+      await page.waitForFunction(() => /Signé/.test(document.querySelector('[role=tabpanel]')?.innerText));
+      await page.click('#org-new-mandate');
+      await page.waitForURL(/\/mandates\/new\?organisation=/);
+      await page.waitForFunction(() => /Lumière Gestion Privée/.test(
+        document.querySelector('#mandate-organisation option:checked')?.textContent));
+    });
+  });
+}
+
+async function productFormJourney() {
+  await journey('product form', DESKTOP, 'light', async (page, check) => {
+    await signIn(page, ADMIN);
+    await page.waitForURL(/\/organisations$/);
+    await check('a product with a wrong ISIN check digit is refused', async () => {
+      await page.click('nav a[href="/products"]');
+      await page.click('#product-new');
+      await page.waitForURL(/\/products\/new$/);
+      await page.fill('#product-name', 'Carmignac Patrimoine A');
+      await page.fill('#product-code', 'FR0010135104');
+      await page.click('#product-submit');
+      await page.waitForFunction(() => /ISIN/.test(document.querySelector('#product-code-error')?.innerText));
+      assert.equal(await page.getAttribute('#product-code', 'aria-invalid'), 'true');
+    });
+    await check('the product is created, then edited', async () => {
+      await page.fill('#product-code', 'FR0010135103');
+      await page.selectOption('#product-category', 'opcvm');
+      await page.click('#product-submit');
+      await page.waitForURL(/\/products\/[0-9a-f-]{36}$/);
+      await page.getByRole('heading', { name: 'Carmignac Patrimoine A' }).waitFor();
+      await page.fill('#product-name', 'Carmignac Patrimoine A EUR Acc');
+      await page.uncheck('#product-active');
+      await page.click('#product-submit');
+      await page.getByRole('heading', { name: 'Carmignac Patrimoine A EUR Acc' }).waitFor();
+      await axe(page, 'product (light)');
+      await page.click('.crumbs a[href="/products"]');
+      const row = page.locator('#products-table tbody tr', { hasText: 'Carmignac Patrimoine A EUR Acc' });
+      await row.waitFor();
+      assert.match(await row.innerText(), /FR0010135103[\s\S]*ISIN[\s\S]*OPCVM[\s\S]*Inactive/);
+    });
+    await check('the product is deleted, restored from the trash, and back in the list', async () => {
+      await page.click('#products-table a:text("Carmignac Patrimoine A EUR Acc")');
+      await page.click('#product-delete');
+      await page.click('#confirm-button');
+      await page.waitForURL(/\/products$/);
+      await page.click('nav a[href="/trash"]');
+      await page.click('#trash-products');
+      const row = page.locator('#trash-table tbody tr', { hasText: 'Carmignac Patrimoine A EUR Acc' });
+      await row.waitFor();
+      assert.match(await row.innerText(), /FR0010135103[\s\S]*30/);
+      await axe(page, 'trash (light)');
+      await shot(page, 'trash-light-desktop');
+      await row.getByRole('button', { name: /^Restaurer/ }).click();
+      await page.locator('#trash-empty').waitFor();
+      assert.match(await toastText(page), /restauré/);
+      await page.click('nav a[href="/products"]');
+      await page.locator('#products-table tbody tr', { hasText: 'Carmignac Patrimoine A EUR Acc' }).waitFor();
+    });
+  });
+}
+
+async function trashJourney() {
+  await journey('trash', DESKTOP, 'dark', async (page, check) => {
+    const call = await adminApi();
+    const keep = await make(call, '/api/v1/organisations', { name: 'Corbeille Restaurée SA', type: 'supplier' });
+    const gone = await make(call, '/api/v1/organisations', { name: 'Corbeille Effacée SA', type: 'supplier' });
+    const task = await make(call, '/api/v1/tasks', { title: 'Tâche à restaurer' });
+    for (const path of [`/api/v1/organisations/${keep.id}`, `/api/v1/organisations/${gone.id}`, `/api/v1/tasks/${task.id}`]) {
+      assert.equal((await call('DELETE', path)).status, 204);
+    }
+    await signIn(page, ADMIN);
+    await page.waitForURL(/\/organisations$/);
+    await check('deleted organisations are listed and one is restored', async () => {
+      // The administrator's saved theme is light: switch to dark for this journey.
+      await page.selectOption('#theme-select', 'dark');
+      assert.equal(await theme(page), 'dark');
+      await page.click('nav a[href="/trash"]');
+      const row = page.locator('#trash-table tbody tr', { hasText: 'Corbeille Restaurée SA' });
+      await row.waitFor();
+      await axe(page, 'trash (dark)');
+      await shot(page, 'trash-dark-desktop');
+      await row.getByRole('button', { name: /^Restaurer/ }).click();
+      await row.waitFor({ state: 'detached' });
+      const back = await call('GET', `/api/v1/organisations/${keep.id}`);
+      assert.equal(back.status, 200);
+      assert.equal(back.body.deleted_at, undefined);
+    });
+    await check('erasing asks first; Tab stays in the dialog; Esc gives the focus back', async () => {
+      const row = page.locator('#trash-table tbody tr', { hasText: 'Corbeille Effacée SA' });
+      const erase = row.getByRole('button', { name: /^Supprimer définitivement/ });
+      await erase.click();
+      await page.locator('#confirm-dialog').waitFor();
+      // The cancel button has the focus; Tab goes to the erase button, then wraps.
+      await page.keyboard.press('Tab');
+      assert.equal(await focusedId(page), 'confirm-button');
+      await page.keyboard.press('Tab');
+      assert.equal(await focusInside(page, '#confirm-dialog'), true);
+      await page.keyboard.press('Shift+Tab');
+      assert.equal(await focusedId(page), 'confirm-button');
+      await page.keyboard.press('Escape');
+      await page.locator('#confirm-dialog').waitFor({ state: 'detached' });
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Supprimer définitivement Corbeille Effacée SA');
+      await erase.click();
+      await page.click('#confirm-button');
+      await row.waitFor({ state: 'detached' });
+      assert.equal((await call('GET', `/api/v1/organisations/${gone.id}`)).status, 404);
+    });
+    await check('the tasks trash restores a task', async () => {
+      await page.click('#trash-tasks');
+      const row = page.locator('#trash-table tbody tr', { hasText: 'Tâche à restaurer' });
+      await row.getByRole('button', { name: /^Restaurer/ }).click();
+      await page.locator('#trash-empty').waitFor();
+      assert.equal((await call('GET', `/api/v1/tasks/${task.id}`)).status, 200);
+      await page.selectOption('#theme-select', 'light');
+      await page.waitForFunction(async () => {
+        const s = JSON.parse(localStorage.getItem('relais.session'));
+        const r = await fetch('/api/v1/me', { headers: { authorization: `Bearer ${s.access_token}` } });
+        return (await r.json()).theme === 'light';
+      });
+    });
+  });
+}
+
+async function interactionFormJourney() {
+  await journey('interaction form', DESKTOP, 'light', async (page, check) => {
+    const call = await adminApi();
+    const org = await make(call, '/api/v1/organisations', { name: 'Rhône Patrimoine', type: 'distributor' });
+    const person = await make(call, '/api/v1/people', {
+      first_name: 'Hélène', last_name: 'Garnier', email: 'helene.garnier@rhone.example',
+      organisations: [{ organisation_id: org.id, is_primary: true }],
+    });
+    await signIn(page, ADMIN);
+    await page.waitForURL(/\/organisations$/);
+    await check('an interaction without a summary is refused', async () => {
+      await page.goto(`${BASE}/organisations/${org.id}`);
+      await page.click('#tab-interactions');
+      await page.click('#org-new-interaction');
+      await page.waitForURL(/\/interactions\/new\?organisation=/);
+      await page.waitForFunction(() => /Rhône Patrimoine/.test(
+        document.querySelector('#interaction-organisation option:checked')?.textContent));
+      await page.click('#interaction-submit');
+      await page.waitForFunction(() => document.querySelector('#interaction-summary-error')?.innerText.trim() !== '');
+      await axe(page, 'new interaction (light)');
+    });
+    await check('the interaction is recorded with the organisation and a contact', async () => {
+      await page.selectOption('#interaction-kind', 'meeting');
+      await page.fill('#interaction-occurred', '2026-11-20T10:30');
+      await pick(page, 'interaction-person', 'Garnier');
+      await page.fill('#interaction-summary', 'Rendez-vous annuel : point sur les encours.');
+      await page.click('#interaction-submit');
+      await page.waitForURL(new RegExp(`/organisations/${org.id}$`));
+      await page.click('#tab-interactions');
+      await page.waitForFunction(() => /point sur les encours/.test(document.querySelector('[role=tabpanel]')?.innerText));
+      assert.match(await page.locator('[role=tabpanel]').innerText(), /Rendez-vous/);
+    });
+    await check('the interaction is edited from the contact page', async () => {
+      await page.goto(`${BASE}/people/${person.id}`);
+      await page.locator('#person-interactions a').first().click();
+      await page.waitForURL(/\/interactions\/[0-9a-f-]{36}$/);
+      await page.waitForFunction(() => document.querySelector('#interaction-summary')?.value.includes('encours'));
+      assert.equal(await page.inputValue('#interaction-occurred'), '2026-11-20T10:30');
+      await page.selectOption('#interaction-kind', 'call');
+      await page.fill('#interaction-summary', 'Appel de suivi : documentation envoyée.');
+      await page.click('#interaction-submit');
+      await page.waitForFunction(() => /enregistrée/.test(document.querySelector('.toasts')?.innerText));
+      const list = await call('GET', `/api/v1/interactions?person_id=${person.id}`);
+      assert.equal(list.body.items.length, 1);
+      assert.equal(list.body.items[0].kind, 'call');
+      assert.equal(list.body.items[0].organisation_id, org.id);
+      assert.equal(list.body.items[0].occurred_at, new Date(2026, 10, 20, 10, 30).toISOString().replace('.000Z', 'Z'));
+    });
+  });
+}
+
+async function taskFormJourney() {
+  await journey('task form', DESKTOP, 'light', async (page, check) => {
+    const call = await adminApi();
+    const org = await make(call, '/api/v1/organisations', { name: 'Atlantique Conseil', type: 'investor' });
+    const users = (await call('GET', '/api/v1/users?limit=200')).body.items;
+    const viewer = users.find((u) => u.email === VIEWER.email);
+    const me = users.find((u) => u.email === ADMIN.email);
+    await signIn(page, ADMIN);
+    await page.waitForURL(/\/organisations$/);
+    let url;
+    await check('a task without a title is refused', async () => {
+      await page.click('nav a[href="/tasks"]');
+      await page.click('#task-new');
+      await page.waitForURL(/\/tasks\/new$/);
+      await page.waitForFunction((id) => document.querySelector('#task-assignee')?.value === id, me.id);
+      await page.click('#task-submit');
+      await page.waitForFunction(() => document.querySelector('#task-title-error')?.innerText.trim() !== '');
+      assert.equal(await page.getAttribute('#task-title', 'aria-invalid'), 'true');
+    });
+    await check('a task about an organisation is created for someone else', async () => {
+      await page.fill('#task-title', 'Préparer la revue trimestrielle');
+      await page.fill('#task-due', '2027-01-15T09:00');
+      await page.selectOption('#task-priority', 'high');
+      await page.selectOption('#task-assignee', viewer.id);
+      await page.selectOption('#task-record-type', 'organisation');
+      await pick(page, 'task-record', 'Atlantique Conseil');
+      await page.fill('#task-description', 'Rassembler les performances et les encours.');
+      await axe(page, 'new task (light)');
+      await page.click('#task-submit');
+      await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
+      url = page.url();
+      await page.getByRole('heading', { name: 'Préparer la revue trimestrielle' }).waitFor();
+      const t = (await call('GET', `/api/v1/tasks/${url.split('/').pop()}`)).body;
+      assert.equal(t.assignee_id, viewer.id);
+      assert.equal(t.priority, 'high');
+      assert.equal(t.record_id, org.id);
+      assert.equal(t.due_at, new Date(2027, 0, 15, 9, 0).toISOString().replace('.000Z', 'Z'));
+    });
+    await check('the task is reassigned and started', async () => {
+      await page.selectOption('#task-assignee', me.id);
+      await page.selectOption('#task-status', 'in_progress');
+      await page.click('#task-submit');
+      await page.waitForFunction(() => /enregistrée/.test(document.querySelector('.toasts')?.innerText));
+      const t = (await call('GET', `/api/v1/tasks/${url.split('/').pop()}`)).body;
+      assert.equal(t.assignee_id, me.id);
+      assert.equal(t.status, 'in_progress');
+      await page.click('#task-record-link');
+      await page.getByRole('heading', { name: 'Atlantique Conseil' }).waitFor();
+      await page.click('#tab-tasks');
+      await page.waitForFunction(() => /En cours/.test(document.querySelector('[role=tabpanel]')?.innerText));
+      await page.click('nav a[href="/tasks"]');
+      const row = page.locator('#tasks-table tbody tr', { hasText: 'Préparer la revue trimestrielle' });
+      await row.waitFor();
+      assert.match(await row.innerText(), /En cours[\s\S]*Haute/);
+    });
+  });
+}
+
+async function personFormJourney() {
+  await journey('person form and links', DESKTOP, 'light', async (page, check) => {
+    const call = await adminApi();
+    const first = await make(call, '/api/v1/organisations', { name: 'Garonne Gestion', type: 'investor' });
+    const second = await make(call, '/api/v1/organisations', { name: 'Loire Finance', type: 'distributor' });
+    await signIn(page, ADMIN);
+    await page.waitForURL(/\/organisations$/);
+    await check('a contact without a last name is refused', async () => {
+      await page.click('nav a[href="/people"]');
+      await page.click('#person-new');
+      await page.waitForURL(/\/people\/new$/);
+      await page.fill('#person-first', 'Julien');
+      await page.click('#person-submit');
+      await page.waitForFunction(() => document.querySelector('#person-last-error')?.innerText.trim() !== '');
+    });
+    await check('the contact is created with an organisation', async () => {
+      await page.fill('#person-last', 'Moreau');
+      await page.fill('#person-email', 'julien.moreau@garonne.example');
+      await pick(page, 'person-organisation', 'Garonne Gestion');
+      await page.fill('#person-role', 'Gérant');
+      await page.click('#person-submit');
+      await page.waitForURL(/\/people\/[0-9a-f-]{36}$/);
+      await page.getByRole('heading', { name: 'Julien Moreau' }).waitFor();
+      await page.locator('#person-organisations').waitFor();
+      assert.match(await page.locator('#person-organisations').innerText(), /Garonne Gestion · Gérant[\s\S]*Principale/);
+    });
+    await check('a bad email is refused on edit, then the contact is saved', async () => {
+      await page.click('#person-edit');
+      await page.waitForURL(/\/edit$/);
+      await page.waitForFunction(() => document.querySelector('#person-last')?.value === 'Moreau');
+      await page.fill('#person-email', 'pas-une-adresse');
+      await page.fill('#person-job', 'Directeur de la gestion');
+      await page.click('#person-submit');
+      await page.waitForFunction(() => document.querySelector('#person-email-error')?.innerText.trim() !== '');
+      await page.fill('#person-email', 'j.moreau@garonne.example');
+      await page.click('#person-submit');
+      await page.waitForURL(/\/people\/[0-9a-f-]{36}$/);
+      await page.getByRole('heading', { name: 'Julien Moreau' }).waitFor();
+      await page.waitForFunction(() => /j\.moreau@garonne\.example/.test(document.querySelector('main')?.innerText));
+      assert.match(await page.locator('main').innerText(), /Directeur de la gestion/);
+    });
+    await check('a second organisation is linked as primary, edited, then unlinked', async () => {
+      await page.click('#link-add');
+      await page.click('#link-submit');
+      await page.waitForFunction(() => document.querySelector('#link-organisation-error')?.innerText.trim() !== '');
+      await pick(page, 'link-organisation', 'Loire Finance');
+      await page.fill('#link-role', 'Administrateur');
+      await page.check('#link-primary');
+      await page.click('#link-submit');
+      await page.waitForFunction(() => /Loire Finance · Administrateur/.test(document.querySelector('#person-organisations')?.innerText));
+      const loire = page.locator('#person-organisations li', { hasText: 'Loire Finance' });
+      assert.match(await loire.innerText(), /Principale/);
+      assert.doesNotMatch(await page.locator('#person-organisations li', { hasText: 'Garonne' }).innerText(), /Principale/);
+      await axe(page, 'person with links (light)');
+      await loire.getByRole('button', { name: /^Modifier/ }).click();
+      await page.fill('#link-edit-role', 'Président du conseil');
+      await page.click('#link-edit-submit');
+      await page.waitForFunction(() => /Loire Finance · Président du conseil/.test(document.querySelector('#person-organisations')?.innerText));
+      const garonne = page.locator('#person-organisations li', { hasText: 'Garonne Gestion' });
+      await garonne.getByRole('button', { name: /^Délier/ }).click();
+      await page.click('#confirm-button');
+      await garonne.waitFor({ state: 'detached' });
+      const links = await call('GET', `/api/v1/organisations/${first.id}/people`);
+      assert.equal(links.body.items.length, 0);
+      const other = await call('GET', `/api/v1/organisations/${second.id}/people`);
+      assert.equal(other.body.items[0].role, 'Président du conseil');
+    });
+  });
+}
+
+async function administrationJourney() {
+  await journey('roles, users and teams', DESKTOP, 'light', async (page, check) => {
+    const call = await adminApi();
+    const roles = (await call('GET', '/api/v1/roles')).body;
+    const userRole = roles.find((r) => r.key === 'user');
+    const clerk = await make(call, '/api/v1/users', {
+      email: 'lucie.roux@e2e.relais.test', full_name: 'Lucie Roux',
+      password: 'temporaire-2026-lucie', role_id: userRole.id,
+    });
+    await make(call, '/api/v1/teams', { name: 'Bordeaux', description: 'Sud-Ouest' });
+    await signIn(page, ADMIN);
+    await page.waitForURL(/\/organisations$/);
+    let roleUrl;
+    await check('the role editor refuses a bad key, then creates a custom role', async () => {
+      await page.goto(`${BASE}/admin?section=roles`);
+      await page.click('#role-new');
+      await page.waitForURL(/\/admin\/roles\/new$/);
+      await page.fill('#role-name', 'Direction commerciale');
+      await page.waitForFunction(() => document.querySelector('#role-key')?.value === 'direction-commerciale');
+      await page.fill('#role-key', 'Direction !');
+      await page.selectOption('#role-copy', { label: 'Lecteur' });
+      assert.equal(await page.inputValue('#grant-organisations-read'), 'all');
+      assert.equal(await page.inputValue('#grant-organisations-update'), '');
+      await page.selectOption('#grant-organisations-update', 'team');
+      await page.selectOption('#grant-tasks-create', 'own');
+      await page.click('#role-submit');
+      await page.waitForFunction(() => document.querySelector('#role-key-error')?.innerText.trim() !== '');
+      await page.fill('#role-key', 'direction');
+      await axe(page, 'role editor (light)');
+      await shot(page, 'role-editor-light-desktop');
+      await page.click('#role-submit');
+      await page.waitForURL(/\/admin\/roles\/[0-9a-f-]{36}$/);
+      roleUrl = page.url();
+      await page.getByRole('heading', { name: 'Direction commerciale' }).waitFor();
+      const role = (await call('GET', `/api/v1/roles/${roleUrl.split('/').pop()}`)).body;
+      assert.equal(role.key, 'direction');
+      const has = (res, act, scope) => role.grants.some((g) => g.resource === res && g.action === act && g.scope === scope);
+      assert.ok(has('organisations', 'update', 'team') && has('tasks', 'create', 'own') && has('people', 'read', 'all'));
+      assert.ok(!role.grants.some((g) => g.action === 'delete'));
+    });
+    await check('the custom role is edited; a built-in role is read only', async () => {
+      await page.selectOption('#grant-mandates-update', 'all');
+      await page.selectOption('#grant-tasks-create', '');
+      await page.click('#role-submit');
+      await page.waitForFunction(() => /enregistré/.test(document.querySelector('.toasts')?.innerText));
+      const role = (await call('GET', `/api/v1/roles/${roleUrl.split('/').pop()}`)).body;
+      assert.ok(role.grants.some((g) => g.resource === 'mandates' && g.action === 'update' && g.scope === 'all'));
+      assert.ok(!role.grants.some((g) => g.resource === 'tasks' && g.action === 'create'));
+      await page.goto(`${BASE}/admin?section=roles`);
+      await page.click('#roles-table a:text("Administrateur")');
+      await page.locator('#role-builtin').waitFor();
+      assert.equal(await page.locator('#role-submit').count(), 0);
+      assert.equal(await page.isDisabled('#grant-users-manage'), true);
+      assert.equal(await page.inputValue('#grant-users-manage'), 'all');
+    });
+    const row = () => page.locator('#users-table tbody tr', { hasText: 'lucie.roux@e2e.relais.test' });
+    await check('the user dialog keeps Tab inside and gives the focus back on Esc', async () => {
+      await page.goto(`${BASE}/admin`);
+      const edit = row().getByRole('button', { name: 'Modifier lucie.roux@e2e.relais.test' });
+      await edit.click();
+      await page.locator('#user-edit-dialog').waitFor();
+      await page.waitForFunction(() => !document.querySelector('#user-edit-submit')?.disabled);
+      assert.equal(await focusInside(page, '#user-edit-dialog'), true);
+      for (let i = 0; i < 8; i += 1) {
+        await page.keyboard.press('Tab');
+        assert.equal(await focusInside(page, '#user-edit-dialog'), true, `Tab ${i + 1} left the dialog`);
+      }
+      await page.focus('#user-edit-name');
+      await page.keyboard.press('Shift+Tab');
+      assert.equal(await focusedId(page), 'user-edit-submit');
+      await page.keyboard.press('Tab');
+      assert.equal(await focusedId(page), 'user-edit-name');
+      await axe(page, 'user dialog (light)');
+      await page.keyboard.press('Escape');
+      await page.locator('#user-edit-dialog').waitFor({ state: 'detached' });
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Modifier lucie.roux@e2e.relais.test');
+    });
+    await check("a user's role and team are changed", async () => {
+      await row().getByRole('button', { name: 'Modifier lucie.roux@e2e.relais.test' }).click();
+      await page.waitForFunction(() => !document.querySelector('#user-edit-submit')?.disabled);
+      await page.selectOption('#user-edit-role', { label: 'Direction commerciale' });
+      await page.selectOption('#user-edit-team', { label: 'Bordeaux' });
+      await page.click('#user-edit-submit');
+      await page.locator('#user-edit-dialog').waitFor({ state: 'detached' });
+      await page.waitForFunction(() => /Direction commerciale[\s\S]*Bordeaux/.test(
+        [...document.querySelectorAll('#users-table tbody tr')].find((r) => /lucie\.roux@/.test(r.innerText))?.innerText));
+      const u = (await call('GET', `/api/v1/users/${clerk.id}`)).body;
+      assert.equal(u.role_id, roleUrl.split('/').pop());
+    });
+    await check("an administrator sets a user's temporary password", async () => {
+      await row().getByRole('button', { name: /^Réinitialiser le mot de passe/ }).click();
+      await page.locator('#password-dialog').waitFor();
+      await page.fill('#user-new-password', 'court');
+      await page.click('#password-submit');
+      await page.waitForFunction(() => document.querySelector('#user-new-password-error')?.innerText.trim() !== '');
+      await page.fill('#user-new-password', 'nouveau-temporaire-2026');
+      await page.click('#password-submit');
+      await page.locator('#password-dialog').waitFor({ state: 'detached' });
+      assert.match(await toastText(page), /Mot de passe temporaire défini/);
+      const login = await fetch(`${BASE}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'lucie.roux@e2e.relais.test', password: 'nouveau-temporaire-2026', tenant: TENANT }),
+      });
+      assert.equal(login.status, 200);
+      assert.equal((await login.json()).user.must_change_password, true);
+    });
+    await check('a team is renamed, then deleted', async () => {
+      await page.click('#admin-teams');
+      const team = page.locator('#teams-table tbody tr', { hasText: 'Bordeaux' });
+      await team.getByRole('button', { name: "Modifier l'équipe Bordeaux" }).click();
+      await page.waitForFunction(() => document.querySelector('#team-edit-name')?.value === 'Bordeaux');
+      await page.fill('#team-edit-name', 'Bordeaux Atlantique');
+      await page.click('#team-edit-submit');
+      const renamed = page.locator('#teams-table tbody tr', { hasText: 'Bordeaux Atlantique' });
+      await renamed.waitFor();
+      await renamed.getByRole('button', { name: /^Supprimer l'équipe/ }).click();
+      await page.click('#confirm-button');
+      await renamed.waitFor({ state: 'detached' });
+      const u = (await call('GET', `/api/v1/users/${clerk.id}`)).body;
+      assert.equal(u.team_id, null);
+    });
+  });
+}
+
+async function viewerEditScreensJourney() {
+  await journey('viewer on the edit screens', DESKTOP, 'dark', async (page, check) => {
+    const call = await adminApi();
+    const org = await make(call, '/api/v1/organisations', { name: 'Lecture Seule SA', type: 'issuer' });
+    const product = await make(call, '/api/v1/products', { name: 'Lecture Monétaire', code: 'LEC-MON' });
+    const mandate = await make(call, '/api/v1/mandates', { organisation_id: org.id, product_ids: [product.id] });
+    const task = await make(call, '/api/v1/tasks', { title: 'Tâche en lecture', record_type: 'organisation', record_id: org.id });
+    const person = await make(call, '/api/v1/people', { last_name: 'Lecteur', organisations: [{ organisation_id: org.id }] });
+    await signIn(page, VIEWER);
+    await page.waitForURL(/\/organisations$/);
+    await check('the system theme follows the operating system live', async () => {
+      assert.equal(await theme(page), 'dark');
+      await page.emulateMedia({ colorScheme: 'light' });
+      await page.waitForFunction(() => document.documentElement.getAttribute('data-theme') === 'light');
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.waitForFunction(() => document.documentElement.getAttribute('data-theme') === 'dark');
+    });
+    await check('lists offer no creation to a viewer', async () => {
+      for (const [path, button] of [['/mandates', '#mandate-new'], ['/products', '#product-new'], ['/tasks', '#task-new'], ['/people', '#person-new']]) {
+        await page.goto(`${BASE}${path}`);
+        await page.locator('h1').waitFor();
+        await page.locator('.table-wrap, .empty').first().waitFor();
+        assert.equal(await page.locator(button).count(), 0, `${button} on ${path}`);
+      }
+      assert.equal(await page.locator('nav a[href="/trash"]').count(), 0);
+      await page.goto(`${BASE}/trash`);
+      await page.locator('#not-allowed').waitFor();
+      await page.goto(`${BASE}/mandates/new`);
+      await page.locator('#not-allowed').waitFor();
+    });
+    await check('record pages are read only for a viewer', async () => {
+      const pages = [
+        [`/mandates/${mandate.id}`, '#mandate-amount', ['#mandate-submit', '#mandate-delete']],
+        [`/products/${product.id}`, '#product-name', ['#product-submit', '#product-delete']],
+        [`/tasks/${task.id}`, '#task-title', ['#task-submit', '#task-delete']],
+      ];
+      for (const [path, field, absent] of pages) {
+        await page.goto(`${BASE}${path}`);
+        await page.locator(field).waitFor();
+        assert.equal(await page.isDisabled(field), true, `${field} on ${path}`);
+        for (const sel of absent) assert.equal(await page.locator(sel).count(), 0, `${sel} on ${path}`);
+      }
+      await page.goto(`${BASE}/mandates/${mandate.id}`);
+      await page.locator(`#mandate-product-${product.id}:checked`).waitFor();
+      await axe(page, 'mandate (viewer, dark)');
+      await shot(page, 'mandate-dark-desktop');
+      await page.goto(`${BASE}/people/${person.id}`);
+      await page.locator('#person-organisations').waitFor();
+      for (const sel of ['#person-edit', '#link-add', '#person-organisations button', '#person-new-interaction', '#person-new-task']) {
+        assert.equal(await page.locator(sel).count(), 0, sel);
+      }
+      await page.goto(`${BASE}/organisations/${org.id}`);
+      for (const [tab, button] of [['mandates', '#org-new-mandate'], ['interactions', '#org-new-interaction'], ['tasks', '#org-new-task']]) {
+        await page.click(`#tab-${tab}`);
+        await page.locator('[role=tabpanel] table, [role=tabpanel] .empty').first().waitFor();
+        assert.equal(await page.locator(button).count(), 0, button);
+      }
+    });
+    await check('a viewer reads roles without editing them', async () => {
+      await page.goto(`${BASE}/admin?section=roles`);
+      await page.locator('#roles-table').waitFor();
+      assert.equal(await page.locator('#role-new').count(), 0);
+      await page.click('#roles-table a:text("Lecteur")');
+      await page.locator('#grants-table').waitFor();
+      assert.equal(await page.locator('#role-submit, #role-delete').count(), 0);
+      await axe(page, 'role (viewer, dark)');
+      await shot(page, 'role-editor-dark-desktop');
+      await page.goto(`${BASE}/admin?section=teams`);
+      await page.locator('#teams-table, .empty').first().waitFor();
+      assert.equal(await page.locator('#teams-table button').count(), 0);
+    });
+  });
+}
+
+await mandateFormJourney();
+await productFormJourney();
+await trashJourney();
+await interactionFormJourney();
+await taskFormJourney();
+await personFormJourney();
+await administrationJourney();
+await viewerEditScreensJourney();
 
 await journey('first sign-in', PHONE, 'light', async (page, check) => {
   await check('a temporary password leads to the forced change', async () => {

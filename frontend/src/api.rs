@@ -22,8 +22,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Request, RequestInit, Response};
 
+mod records;
 pub mod search;
 pub mod webhooks;
+pub use records::*;
 
 const SESSION_KEY: &str = "relais.session";
 

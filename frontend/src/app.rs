@@ -8,6 +8,9 @@ use crate::pages::{
     admin, auth, catalogue, not_found::NotFound, organisations, people, pipeline, search, settings,
     tasks, webhooks,
 };
+use crate::pages::{
+    interaction_form, mandate_form, person_form, product_form, roles, task_form, trash,
+};
 use crate::state::{self, Shortcut};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -141,6 +144,24 @@ fn prefers_dark() -> bool {
         .is_some_and(|m| m.matches())
 }
 
+/// Whether the operating system is in dark mode, kept current while the app runs (the
+/// "system" theme follows a change at once, without a reload).
+fn system_dark_signal() -> RwSignal<bool> {
+    let dark = RwSignal::new(prefers_dark());
+    if let Some(query) =
+        web_sys::window().and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+    {
+        let on_change = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::MediaQueryListEvent)>::new(
+            move |ev: web_sys::MediaQueryListEvent| dark.set(ev.matches()),
+        );
+        let _ =
+            query.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+        // Listens for the life of the page.
+        on_change.forget();
+    }
+    dark
+}
+
 /// The language before sign-in: the last one chosen on this browser, else French (the
 /// product's default, whatever the browser's language).
 fn initial_lang() -> Lang {
@@ -164,10 +185,12 @@ pub fn App() -> impl IntoView {
         tz_offset: -(js_sys::Date::new_0().get_timezone_offset() as i32),
     };
     provide_context(c);
+    crate::focus::install();
+    let system_dark = system_dark_signal();
 
     // The theme and language live on <html> so that CSS and screen readers follow them.
     Effect::new(move |_| {
-        let theme = state::effective_theme(c.theme.get(), prefers_dark());
+        let theme = state::effective_theme(c.theme.get(), system_dark.get());
         let lang = c.lang.get();
         if let Some(root) = document().document_element() {
             let _ = root.set_attribute("data-theme", theme);
@@ -195,10 +218,23 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=path!("pipeline") view=pipeline::PipelinePage/>
                     <Route path=path!("people") view=people::PeoplePage/>
+                    <Route path=path!("people/new") view=person_form::NewPersonPage/>
                     <Route path=path!("people/:id") view=people::PersonPage/>
+                    <Route path=path!("people/:id/edit") view=person_form::EditPersonPage/>
                     <Route path=path!("tasks") view=tasks::TasksPage/>
+                    <Route path=path!("tasks/new") view=task_form::NewTaskPage/>
+                    <Route path=path!("tasks/:id") view=task_form::TaskPage/>
                     <Route path=path!("mandates") view=catalogue::MandatesPage/>
+                    <Route path=path!("mandates/new") view=mandate_form::NewMandatePage/>
+                    <Route path=path!("mandates/:id") view=mandate_form::MandatePage/>
                     <Route path=path!("products") view=catalogue::ProductsPage/>
+                    <Route path=path!("products/new") view=product_form::NewProductPage/>
+                    <Route path=path!("products/:id") view=product_form::ProductPage/>
+                    <Route path=path!("interactions/new") view=interaction_form::NewInteractionPage/>
+                    <Route path=path!("interactions/:id") view=interaction_form::InteractionPage/>
+                    <Route path=path!("trash") view=trash::TrashPage/>
+                    <Route path=path!("admin/roles/new") view=roles::NewRolePage/>
+                    <Route path=path!("admin/roles/:id") view=roles::RolePage/>
                     <Route path=path!("settings") view=settings::SettingsPage/>
                     <Route path=path!("settings/webhooks") view=webhooks::WebhooksPage/>
                     <Route path=path!("settings/webhooks/new") view=webhooks::NewWebhookPage/>
@@ -295,10 +331,12 @@ pub fn Layout() -> impl IntoView {
                     c.search_open.set(true);
                 }
                 Some(Shortcut::NewRecord) => {
-                    let on_list = location.pathname.get_untracked() == "/organisations";
-                    if on_list && c.can(Resource::Organisations, Action::Create) {
+                    let here = location.pathname.get_untracked();
+                    if let Some((form, resource)) = crate::edit::new_record_route(&here)
+                        && c.can(resource, Action::Create)
+                    {
                         ev.prevent_default();
-                        navigate("/organisations/new", NavigateOptions::default());
+                        navigate(form, NavigateOptions::default());
                     }
                 }
                 Some(Shortcut::CloseDialog) => {
@@ -376,6 +414,13 @@ pub fn Layout() -> impl IntoView {
                             <li>
                                 <a href="/admin" aria-current=current("/admin")>
                                     {tr("nav.admin")}
+                                </a>
+                            </li>
+                        </Show>
+                        <Show when=trash::visible>
+                            <li>
+                                <a href="/trash" aria-current=current("/trash")>
+                                    {tr("nav.trash")}
                                 </a>
                             </li>
                         </Show>

@@ -3,12 +3,16 @@
 //! Leptos components exist only in the wasm32 build.
 #![forbid(unsafe_code)]
 
+pub mod edit;
+pub mod focus;
 pub mod format;
+pub mod grants;
 pub mod history;
 pub mod i18n;
 pub mod problem;
 pub mod search;
 pub mod state;
+pub mod trash;
 pub mod webhooks;
 
 #[cfg(target_arch = "wasm32")]
@@ -19,6 +23,8 @@ mod app;
 mod components;
 #[cfg(target_arch = "wasm32")]
 mod pages;
+#[cfg(target_arch = "wasm32")]
+mod widgets;
 
 /// Mounts the app on `<body>`.
 #[cfg(target_arch = "wasm32")]

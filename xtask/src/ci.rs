@@ -110,26 +110,44 @@ pub fn run(root: &Path) -> Result<ExitCode> {
     }
 }
 
-/// `cargo xtask test-web`: only the web step of `cargo xtask test` (view-logic tests, build,
-/// browser journeys), on its own throwaway PostgreSQL cluster under `.data/test-web`.
+/// `cargo xtask test-web`: only the web app's step of `cargo xtask test` (host tests, release
+/// build, browser journeys and axe), on its own throwaway PostgreSQL under `.data/test-web`.
+/// Quicker while working on the SPA; `E2E_ONLY=<regex>` keeps the journeys whose name
+/// matches. `cargo xtask test` remains the gate.
 pub fn run_web(root: &Path) -> Result<ExitCode> {
     let interrupted = sys::interrupt_flag()?;
     apt::ensure_packages(&[Tool::Postgres, Tool::Node, Tool::Chromium])?;
     let test_dir = root.join(".data").join("test-web");
     remove_leftovers(&test_dir)?;
-    let cluster = PgCluster::new(test_dir.join("pg"), sys::free_ports(1)?[0])?;
+    let port = sys::free_ports(1)?[0];
+    let cluster = PgCluster::new(test_dir.join("pg"), port)?;
     let outcome = (|| {
         cluster.init_if_missing()?;
         cluster.start(PG_TEST_OPTIONS)?;
         cluster.ensure_roles_and_db("relais")?;
-        println!("==> web app: unit tests, build, browser tests in headless Chromium");
-        crate::web::test(root, &cluster, &test_dir, &interrupted)
+        sys::check_interrupted(&interrupted)?;
+        let started = Instant::now();
+        crate::web::test(root, &cluster, &test_dir, &interrupted)?;
+        println!(
+            "    web step ok in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
     })();
     println!("stopping PostgreSQL");
-    sys::with_cleanup(outcome, cluster.stop("immediate"))?;
-    let _ = std::fs::remove_dir_all(&test_dir);
-    println!("xtask test-web: the web step succeeded");
-    Ok(ExitCode::SUCCESS)
+    match sys::with_cleanup(outcome, cluster.stop("immediate")) {
+        Ok(()) => {
+            let _ = std::fs::remove_dir_all(&test_dir);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            println!(
+                "server logs are kept in {} until the next run",
+                test_dir.display()
+            );
+            Err(err)
+        }
+    }
 }
 
 /// Stops servers left by an interrupted or killed earlier run, then deletes its files.

@@ -29,7 +29,7 @@ Usage: cargo xtask <command>
 Commands:
   run     Start PostgreSQL, migrate, create the demo tenant and serve Relais on this machine
   test    Run fmt, clippy and every workspace test against throwaway PostgreSQL and Redis
-  test-web  Run only the web step of `test` (view-logic tests, build, browser journeys)
+  test-web  Only the web app's checks of `test` (E2E_ONLY=<regex> picks browser journeys)
   web     Build the web app into frontend/dist (served by `relais serve`)
   bench   `bench search`: search latency on millions of generated rows;
           `bench webhooks`: delivery rate and latency to a local receiver (not part of `test`)

@@ -31,18 +31,26 @@ pub fn build(root: &Path) -> Result<PathBuf> {
     .ok_or("frontend/Cargo.lock names no wasm-bindgen version")?;
     let wasm_bindgen = ensure_wasm_bindgen(&version)?;
 
-    println!("building the web app (release, {TARGET})");
-    sys::run(sys::cargo(root).args([
+    // `RELAIS_WEB_DEBUG=1`: a debug build, not shrunk, whose panics name the reactive value
+    // at fault ("defined at …"); for chasing a bug in the browser tests, never for serving.
+    let debug = std::env::var_os("RELAIS_WEB_DEBUG").is_some_and(|v| v == "1");
+    let profile = if debug { "debug" } else { "release" };
+    println!("building the web app ({profile}, {TARGET})");
+    let mut build = sys::cargo(root);
+    build.args([
         "build",
         "--manifest-path",
         "frontend/Cargo.toml",
         "--target",
         TARGET,
-        "--release",
-    ]))?;
+    ]);
+    if !debug {
+        build.arg("--release");
+    }
+    sys::run(&mut build)?;
     let wasm = frontend_target_dir(root)
         .join(TARGET)
-        .join("release")
+        .join(profile)
         .join(format!("{WASM_NAME}.wasm"));
 
     let staging = frontend.join("target").join("web-staging");
@@ -63,7 +71,9 @@ pub fn build(root: &Path) -> Result<PathBuf> {
     )?;
 
     let wasm_bg = staging.join(format!("{OUT_NAME}_bg.wasm"));
-    optimise(root, &wasm_bg)?;
+    if !debug {
+        optimise(root, &wasm_bg)?;
+    }
 
     let dist = frontend.join("dist");
     let assets = dist.join("assets");

@@ -1,10 +1,13 @@
-//! Administration of the firm: users, teams, roles (read only) and API keys. Shown to those
+//! Administration of the firm: users (create, edit, disable, reset the password), teams, roles
+//! (the editor is in `roles.rs`) and API keys. Shown to those
 //! whose grants allow it; the server still decides every call.
 
 use crate::api;
 use crate::app::{ctx, tr};
 use crate::components::{ConfirmDialog, ErrorAlert, FieldError, invalid};
 use crate::format;
+use crate::pages::admin_edit::{PasswordResetDialog, TeamActions, UserEditDialog};
+use crate::pages::roles::RolesSection;
 use crate::problem::ApiError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -71,8 +74,13 @@ fn text(s: RwSignal<String>) -> String {
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let c = ctx();
-    let first = Section::ALL
+    // `?section=roles` opens a section directly (the role editor links back to it).
+    let asked = leptos_router::hooks::use_query_map()
+        .with_untracked(|q| q.get("section"))
+        .and_then(|id| Section::ALL.into_iter().find(|s| s.id() == id));
+    let first = asked
         .into_iter()
+        .chain(Section::ALL)
         .find(|s| c.can(s.resource(), Action::Read))
         .unwrap_or(Section::Users);
     let section = RwSignal::new(first);
@@ -106,7 +114,7 @@ pub fn AdminPage() -> impl IntoView {
         {move || match section.get() {
             Section::Users => view! { <Users roles=roles teams=teams/> }.into_any(),
             Section::Teams => view! { <Teams teams=teams/> }.into_any(),
-            Section::Roles => view! { <Roles roles=roles/> }.into_any(),
+            Section::Roles => view! { <RolesSection roles=roles/> }.into_any(),
             Section::ApiKeys => view! { <ApiKeys roles=roles/> }.into_any(),
         }}
     }
@@ -149,6 +157,9 @@ fn Users(
     let error = RwSignal::new(None::<ApiError>);
     let confirm = RwSignal::new(false);
     let target = RwSignal::new(None::<UserOut>);
+    let editing = RwSignal::new(false);
+    let resetting = RwSignal::new(false);
+    let refetch_users = Callback::new(move |()| users.refetch());
 
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -231,6 +242,10 @@ fn Users(
             &[("email", &u.email)],
         );
         let user = u.clone();
+        let for_edit = u.clone();
+        let for_reset = u.clone();
+        let edit_label = c.ta("user_edit.edit_one", &[("email", &u.email)]);
+        let reset_label = c.ta("user_password.reset_one", &[("email", &u.email)]);
         view! {
             <tr>
                 <td>
@@ -262,6 +277,30 @@ fn Users(
                                     }
                                 >
                                     {if active { tr("admin.disable") } else { tr("admin.enable") }}
+                                </button>
+                                " "
+                                <button
+                                    type="button"
+                                    class="btn small"
+                                    aria-label=edit_label.clone()
+                                    on:click=move |_| {
+                                        target.set(Some(for_edit.clone()));
+                                        editing.set(true);
+                                    }
+                                >
+                                    {tr("org.edit")}
+                                </button>
+                                " "
+                                <button
+                                    type="button"
+                                    class="btn small"
+                                    aria-label=reset_label.clone()
+                                    on:click=move |_| {
+                                        target.set(Some(for_reset.clone()));
+                                        resetting.set(true);
+                                    }
+                                >
+                                    {tr("user_password.reset")}
                                 </button>
                             }
                         })}
@@ -335,6 +374,8 @@ fn Users(
             confirm="admin.disable"
             on_confirm=disable
         />
+        <UserEditDialog open=editing target=target roles=roles teams=teams on_saved=refetch_users/>
+        <PasswordResetDialog open=resetting target=target/>
         <Transition fallback=move || view! { <p class="loading">{tr("common.loading")}</p> }>
             {move || {
                 users
@@ -370,6 +411,7 @@ fn Users(
 #[component]
 fn Teams(teams: LocalResource<Result<Vec<TeamOut>, ApiError>>) -> impl IntoView {
     let c = ctx();
+    let refetch_teams = Callback::new(move |()| teams.refetch());
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
@@ -426,6 +468,7 @@ fn Teams(teams: LocalResource<Result<Vec<TeamOut>, ApiError>>) -> impl IntoView 
                                                 <th scope="col">{tr("org.field.name")}</th>
                                                 <th scope="col">{tr("admin.description")}</th>
                                                 <th scope="col" class="num">{tr("admin.members")}</th>
+                                                <th scope="col"><span class="sr-only">{tr("tasks.actions")}</span></th>
                                             </tr>
                                         </thead>
                                         <tbody>
@@ -433,56 +476,12 @@ fn Teams(teams: LocalResource<Result<Vec<TeamOut>, ApiError>>) -> impl IntoView 
                                                 .into_iter()
                                                 .map(|t| view! {
                                                     <tr>
-                                                        <td class="task-title">{t.name}</td>
-                                                        <td>{t.description}</td>
+                                                        <td class="task-title">{t.name.clone()}</td>
+                                                        <td>{t.description.clone()}</td>
                                                         <td class="num">{t.member_count}</td>
-                                                    </tr>
-                                                })
-                                                .collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                            }
-                                .into_any()
-                        }
-                        Err(e) => view! { <div class="alert error" role="alert">{move || e.message(c.lang.get())}</div> }.into_any(),
-                    })
-            }}
-        </Transition>
-    }
-}
-
-#[component]
-fn Roles(roles: LocalResource<Result<Vec<RoleOut>, ApiError>>) -> impl IntoView {
-    let c = ctx();
-    view! {
-        <Transition fallback=move || view! { <p class="loading">{tr("common.loading")}</p> }>
-            {move || {
-                roles
-                    .get()
-                    .map(|r| match r {
-                        Ok(list) => {
-                            view! {
-                                <div class="table-wrap">
-                                    <table class="data" id="roles-table">
-                                        <thead>
-                                            <tr>
-                                                <th scope="col">{tr("org.field.name")}</th>
-                                                <th scope="col">{tr("admin.description")}</th>
-                                                <th scope="col" class="num">{tr("admin.grants")}</th>
-                                            </tr>
-                                        </thead>
-                                        <tbody>
-                                            {list
-                                                .into_iter()
-                                                .map(|r| view! {
-                                                    <tr>
-                                                        <td>
-                                                            <span class="task-title">{r.name}</span>
-                                                            {r.builtin.then(|| view! { <span class="badge">{tr("admin.builtin")}</span> })}
+                                                        <td class="nowrap">
+                                                            <TeamActions team=t.clone() on_changed=refetch_teams/>
                                                         </td>
-                                                        <td>{r.description}</td>
-                                                        <td class="num">{r.grants.len()}</td>
                                                     </tr>
                                                 })
                                                 .collect_view()}

@@ -1,12 +1,14 @@
-//! The firm-wide lists of products and mandates: searchable, filtered, in pages.
+//! The firm-wide lists of products and mandates: searchable, filtered, in pages; each row
+//! opens the record's page (its edit form, read only without the right to change it).
 
 use crate::api;
 use crate::app::{ctx, tr};
 use crate::format;
 use crate::i18n;
-use crate::problem::ApiError;
 use crate::state::encode;
+use crate::widgets::{load_failed, loading};
 use leptos::prelude::*;
+use relais_domain::access::{Action, Resource};
 use relais_domain::crm::Category;
 use relais_domain::mandates::MandateStatus;
 use relais_types::{MandateOut, Page, ProductOut};
@@ -110,12 +112,6 @@ fn filters(
     }
 }
 
-fn load_error(e: ApiError) -> AnyView {
-    let c = ctx();
-    view! { <div class="alert error" role="alert">{move || e.message(c.lang.get())}</div> }
-        .into_any()
-}
-
 #[component]
 pub fn ProductsPage() -> impl IntoView {
     let c = ctx();
@@ -147,7 +143,9 @@ pub fn ProductsPage() -> impl IntoView {
             .map(|x| {
                 view! {
                     <tr>
-                        <td class="task-title">{x.name}</td>
+                        <td>
+                            <a class="row-link" href=format!("/products/{}", x.id)>{x.name}</a>
+                        </td>
                         <td><code>{x.code}</code>{x.is_isin.then(|| view! { <span class="badge">"ISIN"</span> })}</td>
                         <td>
                             {x.category
@@ -180,10 +178,17 @@ pub fn ProductsPage() -> impl IntoView {
         .into_any()
     };
     view! {
-        <div class="page-head"><h1>{tr("products.title")}</h1></div>
+        <div class="page-head">
+            <h1>{tr("products.title")}</h1>
+            <Show when=move || c.can(Resource::Products, Action::Create)>
+                <a class="btn primary" id="product-new" href="/products/new">{tr("product_form.new")}</a>
+            </Show>
+        </div>
         {filters(query, "products.search", "org.field.category", options)}
-        <Transition fallback=move || view! { <p class="loading" role="status">{tr("common.loading")}</p> }>
-            {move || products.get().map(|r| r.map_or_else(load_error, table))}
+        <Transition fallback=loading>
+            <ErrorBoundary fallback=move |e| load_failed(e, Some(Callback::new(move |()| products.refetch())))>
+                {move || products.get().map(|r| r.map(table))}
+            </ErrorBoundary>
         </Transition>
     }
 }
@@ -219,7 +224,9 @@ pub fn MandatesPage() -> impl IntoView {
             .map(|m| {
                 view! {
                     <tr>
-                        <td class="nowrap task-title">{m.number}</td>
+                        <td class="nowrap">
+                            <a class="row-link" href=format!("/mandates/{}", m.id)>{m.number}</a>
+                        </td>
                         <td>
                             <a href=format!("/organisations/{}", m.organisation_id)>
                                 {tr("tasks.open_record")}
@@ -258,10 +265,17 @@ pub fn MandatesPage() -> impl IntoView {
         .into_any()
     };
     view! {
-        <div class="page-head"><h1>{tr("mandates.title")}</h1></div>
+        <div class="page-head">
+            <h1>{tr("mandates.title")}</h1>
+            <Show when=move || c.can(Resource::Mandates, Action::Create)>
+                <a class="btn primary" id="mandate-new" href="/mandates/new">{tr("mandate_form.new")}</a>
+            </Show>
+        </div>
         {filters(query, "mandates.search", "mandate.status", options)}
-        <Transition fallback=move || view! { <p class="loading" role="status">{tr("common.loading")}</p> }>
-            {move || mandates.get().map(|r| r.map_or_else(load_error, table))}
+        <Transition fallback=loading>
+            <ErrorBoundary fallback=move |e| load_failed(e, Some(Callback::new(move |()| mandates.refetch())))>
+                {move || mandates.get().map(|r| r.map(table))}
+            </ErrorBoundary>
         </Transition>
     }
 }

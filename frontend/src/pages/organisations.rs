@@ -1310,7 +1310,7 @@ fn Mandates(id: Uuid) -> impl IntoView {
     let c = ctx();
     let res = LocalResource::new(move || api::organisation_mandates(id));
     let lang = c.lang.get_untracked();
-    related(
+    let list = related(
         res,
         "org.mandates.empty",
         MANDATE_HEADERS,
@@ -1325,7 +1325,9 @@ fn Mandates(id: Uuid) -> impl IntoView {
             };
             view! {
                 <tr>
-                    <td class="nowrap">{m.number}</td>
+                    <td class="nowrap">
+                        <a class="row-link" href=format!("/mandates/{}", m.id)>{m.number}</a>
+                    </td>
                     <td>
                         <span class="badge">{enum_label(lang, "mandate.state.", m.status.code())}</span>
                     </td>
@@ -1337,7 +1339,17 @@ fn Mandates(id: Uuid) -> impl IntoView {
                 </tr>
             }
         },
-    )
+    );
+    view! {
+        <Show when=move || c.can(Resource::Mandates, Action::Create)>
+            <div class="tab-actions">
+                <a class="btn" id="org-new-mandate" href=format!("/mandates/new?organisation={id}")>
+                    {tr("mandate_form.new")}
+                </a>
+            </div>
+        </Show>
+        {list}
+    }
 }
 
 const INTERACTION_HEADERS: &[&str] = &[
@@ -1351,7 +1363,7 @@ fn Interactions(id: Uuid) -> impl IntoView {
     let c = ctx();
     let res = LocalResource::new(move || api::organisation_interactions(id));
     let lang = c.lang.get_untracked();
-    related(
+    let list = related(
         res,
         "org.interactions.empty",
         INTERACTION_HEADERS,
@@ -1360,11 +1372,23 @@ fn Interactions(id: Uuid) -> impl IntoView {
                 <tr>
                     <td class="nowrap">{format::date_time(lang, i.occurred_at, c.tz_offset)}</td>
                     <td>{enum_label(lang, "interaction.kinds.", i.kind.code())}</td>
-                    <td class="summary">{i.summary}</td>
+                    <td class="summary">
+                        <a href=format!("/interactions/{}", i.id)>{i.summary}</a>
+                    </td>
                 </tr>
             }
         },
-    )
+    );
+    view! {
+        <Show when=move || c.can(Resource::Interactions, Action::Create)>
+            <div class="tab-actions">
+                <a class="btn" id="org-new-interaction" href=format!("/interactions/new?organisation={id}")>
+                    {tr("interaction_form.new")}
+                </a>
+            </div>
+        </Show>
+        {list}
+    }
 }
 
 const TASK_HEADERS: &[&str] = &["task.title", "task.status", "task.priority", "task.due_at"];
@@ -1374,10 +1398,12 @@ fn Tasks(id: Uuid) -> impl IntoView {
     let c = ctx();
     let res = LocalResource::new(move || api::organisation_tasks(id));
     let lang = c.lang.get_untracked();
-    related(res, "org.tasks.empty", TASK_HEADERS, move |t: TaskOut| {
+    let list = related(res, "org.tasks.empty", TASK_HEADERS, move |t: TaskOut| {
         view! {
             <tr>
-                <td>{t.title}</td>
+                <td>
+                    <a class="row-link" href=format!("/tasks/{}", t.id)>{t.title}</a>
+                </td>
                 <td>{enum_label(lang, "task.statuses.", t.status.code())}</td>
                 <td>{enum_label(lang, "task.priorities.", t.priority.code())}</td>
                 <td class="nowrap">
@@ -1386,7 +1412,21 @@ fn Tasks(id: Uuid) -> impl IntoView {
                 </td>
             </tr>
         }
-    })
+    });
+    view! {
+        <Show when=move || c.can(Resource::Tasks, Action::Create)>
+            <div class="tab-actions">
+                <a
+                    class="btn"
+                    id="org-new-task"
+                    href=format!("/tasks/new?record_type=organisation&record_id={id}")
+                >
+                    {tr("task_form.new")}
+                </a>
+            </div>
+        </Show>
+        {list}
+    }
 }
 
 #[component]

@@ -1,15 +1,19 @@
-//! People: the searchable list and a person's page with their organisations and history.
+//! People: the searchable list and a person's page with their organisations (linked and
+//! unlinked there, see `person_form.rs`) and history.
 
 use crate::api;
 use crate::app::{ctx, tr};
 use crate::format;
 use crate::history;
 use crate::i18n;
+use crate::pages::person_form::{PersonInteractions, PersonLinks};
 use crate::problem::ApiError;
 use crate::state::encode;
+use crate::widgets::{load_failed, loading};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use relais_types::{EventOut, Page, PersonOrganisationOut, PersonOut};
+use relais_domain::access::{Action, Resource};
+use relais_types::{EventOut, Page, PersonOut};
 use uuid::Uuid;
 
 const PAGE_SIZE: u32 = 25;
@@ -31,6 +35,7 @@ pub fn PeoplePage() -> impl IntoView {
         }
         async move { api::people(&query).await }
     });
+    let retry = Callback::new(move |()| people.refetch());
     let table = move |p: Page<PersonOut>| {
         let lang = c.lang.get();
         if p.items.is_empty() {
@@ -103,6 +108,9 @@ pub fn PeoplePage() -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>{tr("people.title")}</h1>
+            <Show when=move || c.can(Resource::People, Action::Create)>
+                <a class="btn primary" id="person-new" href="/people/new">{tr("person_form.new")}</a>
+            </Show>
         </div>
         <form class="filters single" role="search" on:submit=|ev| ev.prevent_default()>
             <div class="field">
@@ -117,64 +125,33 @@ pub fn PeoplePage() -> impl IntoView {
                 />
             </div>
         </form>
-        <Transition fallback=move || view! { <p class="loading" role="status">{tr("common.loading")}</p> }>
-            {move || {
-                people
-                    .get()
-                    .map(|r| match r {
-                        Ok(p) => table(p),
-                        Err(e) => view! { <div class="alert error" role="alert">{move || e.message(c.lang.get())}</div> }.into_any(),
-                    })
-            }}
+        <Transition fallback=loading>
+            <ErrorBoundary fallback=move |e| load_failed(e, Some(retry))>
+                {move || people.get().map(|r| r.map(table))}
+            </ErrorBoundary>
         </Transition>
     }
 }
 
-type PersonData = (PersonOut, Page<PersonOrganisationOut>, Page<EventOut>);
+type PersonData = (PersonOut, Page<EventOut>);
 
 async fn load_person(id: Option<Uuid>) -> Result<PersonData, ApiError> {
     let id = id.ok_or_else(|| ApiError::from_response(404, ""))?;
-    let (p, orgs, events) = futures::join!(
-        api::person(id),
-        api::person_organisations(id),
-        api::person_history(id)
-    );
-    Ok((p?, orgs?, events?))
+    let (p, events) = futures::join!(api::person(id), api::person_history(id));
+    Ok((p?, events?))
 }
 
 #[component]
 pub fn PersonPage() -> impl IntoView {
     let c = ctx();
     let params = use_params_map();
-    let data = LocalResource::new(move || {
-        let id = params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok()));
-        load_person(id)
-    });
-    let body = move |(p, orgs, events): PersonData| {
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok())));
+    let data = LocalResource::new(move || load_person(id.get()));
+    let retry = Callback::new(move |()| data.refetch());
+    let body = move |(p, events): PersonData| {
         let lang = c.lang.get();
         let dash = || "—".to_owned();
-        let orgs = if orgs.items.is_empty() {
-            view! { <p class="muted">{tr("person.no_organisation")}</p> }.into_any()
-        } else {
-            view! {
-                <ul class="links" id="person-organisations">
-                    {orgs
-                        .items
-                        .into_iter()
-                        .map(|o| {
-                            view! {
-                                <li>
-                                    <a href=format!("/organisations/{}", o.organisation_id)>{o.name}</a>
-                                    {o.role.map(|r| format!(" · {r}"))}
-                                    {o.is_primary.then(|| view! { <span class="badge">{tr("org.contacts.primary")}</span> })}
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
-            }
-                .into_any()
-        };
+        let pid = p.id;
         let events = events
             .items
             .into_iter()
@@ -211,6 +188,23 @@ pub fn PersonPage() -> impl IntoView {
                     <h1>{p.full_name.clone()}</h1>
                     <p class="muted">{p.job_title.clone()}</p>
                 </div>
+                <div class="head-actions">
+                    <Show when=move || c.can(Resource::People, Action::Update)>
+                        <a class="btn primary" id="person-edit" href=format!("/people/{pid}/edit")>
+                            {tr("org.edit")}
+                        </a>
+                    </Show>
+                    <Show when=move || c.can(Resource::Interactions, Action::Create)>
+                        <a class="btn" id="person-new-interaction" href=format!("/interactions/new?person={pid}")>
+                            {tr("interaction_form.new")}
+                        </a>
+                    </Show>
+                    <Show when=move || c.can(Resource::Tasks, Action::Create)>
+                        <a class="btn" id="person-new-task" href=format!("/tasks/new?record_type=person&record_id={pid}")>
+                            {tr("task_form.new")}
+                        </a>
+                    </Show>
+                </div>
             </div>
             <div class="settings">
                 <section class="card" aria-labelledby="person-details">
@@ -227,9 +221,13 @@ pub fn PersonPage() -> impl IntoView {
                 </section>
                 <section class="card" aria-labelledby="person-orgs">
                     <h2 id="person-orgs">{tr("person.organisations")}</h2>
-                    {orgs}
+                    <PersonLinks person=pid/>
                 </section>
             </div>
+            <section class="card history-card" aria-labelledby="person-interactions-title">
+                <h2 id="person-interactions-title">{tr("org.tab.interactions")}</h2>
+                <PersonInteractions person=pid/>
+            </section>
             <section class="card history-card" aria-labelledby="person-history">
                 <h2 id="person-history">{tr("org.tab.history")}</h2>
                 <ol class="timeline">{events}</ol>
@@ -238,14 +236,10 @@ pub fn PersonPage() -> impl IntoView {
             .into_any()
     };
     view! {
-        <Transition fallback=move || view! { <p class="loading" role="status">{tr("common.loading")}</p> }>
-            {move || {
-                data.get()
-                    .map(|r| match r {
-                        Ok(d) => body(d),
-                        Err(e) => view! { <div class="alert error" role="alert">{move || e.message(c.lang.get())}</div> }.into_any(),
-                    })
-            }}
+        <Transition fallback=loading>
+            <ErrorBoundary fallback=move |e| load_failed(e, Some(retry))>
+                {move || data.get().map(|r| r.map(body))}
+            </ErrorBoundary>
         </Transition>
     }
 }

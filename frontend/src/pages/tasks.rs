@@ -1,9 +1,11 @@
-//! Tasks: mine (open), overdue, or all I may see; each open task can be marked done.
+//! Tasks: mine (open), overdue, or all I may see; each open task can be marked done, and
+//! each opens its page (the edit form, where it is also assigned).
 
 use crate::api;
 use crate::app::{ctx, tr};
 use crate::format;
 use crate::i18n::{self, Lang};
+use crate::widgets::{load_failed, loading};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use relais_domain::access::{Action, Resource};
@@ -73,9 +75,24 @@ pub fn TasksPage() -> impl IntoView {
     let row = move |t: TaskOut| {
         let lang = c.lang.get();
         let link = match (t.record_type, t.record_id) {
-            (Some(TaskRecordType::Organisation), Some(id)) => Some(view! {
-                <a href=format!("/organisations/{id}")>{tr("tasks.open_record")}</a>
-            }),
+            (Some(TaskRecordType::Organisation), Some(id)) => Some(
+                view! {
+                    <a href=format!("/organisations/{id}")>{tr("tasks.open_record")}</a>
+                }
+                .into_any(),
+            ),
+            (Some(TaskRecordType::Person), Some(id)) => Some(
+                view! {
+                    <a href=format!("/people/{id}")>{tr("task_form.open_record")}</a>
+                }
+                .into_any(),
+            ),
+            (Some(TaskRecordType::Mandate), Some(id)) => Some(
+                view! {
+                    <a href=format!("/mandates/{id}")>{tr("task_form.open_record")}</a>
+                }
+                .into_any(),
+            ),
             _ => None,
         };
         let open = !matches!(t.status, TaskStatus::Done | TaskStatus::Cancelled);
@@ -84,7 +101,7 @@ pub fn TasksPage() -> impl IntoView {
         view! {
             <tr>
                 <td>
-                    <span class="task-title">{t.title.clone()}</span>
+                    <a class="row-link" href=format!("/tasks/{}", t.id)>{t.title.clone()}</a>
                     {t.description.clone().map(|d| view! { <p class="muted small">{d}</p> })}
                 </td>
                 <td>{link}</td>
@@ -115,6 +132,9 @@ pub fn TasksPage() -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>{tr("tasks.title")}</h1>
+            <Show when=move || c.can(Resource::Tasks, Action::Create)>
+                <a class="btn primary" id="task-new" href="/tasks/new">{tr("task_form.new")}</a>
+            </Show>
         </div>
         <div class="segmented" role="group" aria-label=tr("tasks.views")>
             {View::ALL
@@ -135,46 +155,41 @@ pub fn TasksPage() -> impl IntoView {
                 })
                 .collect_view()}
         </div>
-        <Transition fallback=move || view! { <p class="loading" role="status">{tr("common.loading")}</p> }>
-            {move || {
-                tasks
-                    .get()
-                    .map(|r| match r {
-                        Ok(p) if p.items.is_empty() => {
-                            view! { <p class="empty" id="tasks-empty">{tr("tasks.empty")}</p> }.into_any()
-                        }
-                        Ok(p) => {
-                            view! {
-                                <div class="table-wrap">
-                                    <table class="data" id="tasks-table">
-                                        <thead>
-                                            <tr>
-                                                <th scope="col">{tr("task.title")}</th>
-                                                <th scope="col">{tr("tasks.record")}</th>
-                                                <th scope="col">{tr("task.status")}</th>
-                                                <th scope="col">{tr("task.priority")}</th>
-                                                <th scope="col">{tr("task.due_at")}</th>
-                                                <th scope="col">
-                                                    <span class="sr-only">{tr("tasks.actions")}</span>
-                                                </th>
-                                            </tr>
-                                        </thead>
-                                        <tbody>{p.items.into_iter().map(row).collect_view()}</tbody>
-                                    </table>
-                                </div>
-                            }
-                                .into_any()
-                        }
-                        Err(e) => {
-                            view! {
-                                <div class="alert error" role="alert">
-                                    {move || e.message(c.lang.get())}
-                                </div>
-                            }
-                                .into_any()
-                        }
-                    })
-            }}
+        <Transition fallback=loading>
+            <ErrorBoundary fallback=move |e| load_failed(e, Some(Callback::new(move |()| tasks.refetch())))>
+                {move || {
+                    tasks
+                        .get()
+                        .map(|r| {
+                            r.map(|p| {
+                                if p.items.is_empty() {
+                                    return view! { <p class="empty" id="tasks-empty">{tr("tasks.empty")}</p> }
+                                        .into_any();
+                                }
+                                view! {
+                                    <div class="table-wrap">
+                                        <table class="data" id="tasks-table">
+                                            <thead>
+                                                <tr>
+                                                    <th scope="col">{tr("task.title")}</th>
+                                                    <th scope="col">{tr("tasks.record")}</th>
+                                                    <th scope="col">{tr("task.status")}</th>
+                                                    <th scope="col">{tr("task.priority")}</th>
+                                                    <th scope="col">{tr("task.due_at")}</th>
+                                                    <th scope="col">
+                                                        <span class="sr-only">{tr("tasks.actions")}</span>
+                                                    </th>
+                                                </tr>
+                                            </thead>
+                                            <tbody>{p.items.into_iter().map(row).collect_view()}</tbody>
+                                        </table>
+                                    </div>
+                                }
+                                    .into_any()
+                            })
+                        })
+                }}
+            </ErrorBoundary>
         </Transition>
     }
 }
