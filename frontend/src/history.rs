@@ -96,6 +96,29 @@ pub fn changes(lang: Lang, tz_offset: i32, data: &Value) -> Vec<Change> {
     out
 }
 
+/// Whether an entry repeats its neighbour: a change of stage is written as two events
+/// (`….updated` for every subscriber and `….stage_changed` for those who only follow the
+/// pipeline) with the same `before`/`after`; the history shows it once, as a change of stage.
+/// `types` and `datas` are the entries in the order shown; returns the indices to keep.
+pub fn distinct_entries(types: &[&str], datas: &[&Value]) -> Vec<usize> {
+    let same_change = |i: usize, j: usize| {
+        datas[i].get("before") == datas[j].get("before")
+            && datas[i].get("after") == datas[j].get("after")
+    };
+    (0..types.len())
+        .filter(|&i| {
+            if !types[i].ends_with(".updated") {
+                return true;
+            }
+            let family = &types[i][..types[i].len() - ".updated".len()];
+            let twin = |j: usize| {
+                types[j].strip_suffix(".stage_changed") == Some(family) && same_change(i, j)
+            };
+            !((i > 0 && twin(i - 1)) || (i + 1 < types.len() && twin(i + 1)))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +164,36 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_change_of_stage_shows_once() {
+        let stage = json!({"before": {"pipeline_stage": "prospect"},
+                           "after": {"pipeline_stage": "qualification"}});
+        let more = json!({"before": {"pipeline_stage": "prospect", "city": "Paris"},
+                          "after": {"pipeline_stage": "qualification", "city": "Lyon"}});
+        let other = json!({"before": {"city": "Lyon"}, "after": {"city": "Nice"}});
+        // Newest first, as the API sends them.
+        let types = [
+            "organisation.stage_changed",
+            "organisation.updated",
+            "organisation.updated",
+            "organisation.stage_changed",
+            "organisation.updated",
+            "organisation.created",
+        ];
+        let datas = [&stage, &stage, &more, &more, &other, &other];
+        assert_eq!(
+            distinct_entries(&types, &datas),
+            [0, 3, 4, 5],
+            "the twin `updated` entries go, whichever side they are on"
+        );
+        // A stage event next to an update that also changed other fields keeps both.
+        let types = ["organisation.stage_changed", "organisation.updated"];
+        assert_eq!(distinct_entries(&types, &[&stage, &more]), [0, 1]);
+        // Another kind's events are left alone.
+        let types = ["person.updated", "organisation.stage_changed"];
+        assert_eq!(distinct_entries(&types, &[&stage, &stage]), [0, 1]);
     }
 
     #[test]

@@ -1195,10 +1195,17 @@ fn History(id: Uuid) -> impl IntoView {
         if p.items.is_empty() {
             return view! { <p class="empty">{tr("org.history.empty")}</p> }.into_any();
         }
+        let keep = {
+            let types: Vec<&str> = p.items.iter().map(|e| e.type_.as_str()).collect();
+            let datas: Vec<&serde_json::Value> = p.items.iter().map(|e| &e.data).collect();
+            history::distinct_entries(&types, &datas)
+        };
         let items = p
             .items
             .into_iter()
-            .map(|e| {
+            .enumerate()
+            .filter(|(i, _)| keep.contains(i))
+            .map(|(_, e)| {
                 let title = i18n::lookup(lang, &format!("event.{}", e.type_))
                     .map(str::to_owned)
                     .unwrap_or_else(|| e.type_.clone());
