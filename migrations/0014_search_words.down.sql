@@ -21,6 +21,8 @@ BEGIN
 END
 $$;
 DROP FUNCTION IF EXISTS relais_search_name_query(text);
+DROP FUNCTION IF EXISTS relais_search_similar_words(uuid, text);
+DROP FUNCTION IF EXISTS relais_search_words_sql();
 DROP TRIGGER IF EXISTS people_search_words_update ON people;
 DROP TRIGGER IF EXISTS people_search_words_insert ON people;
 DROP TRIGGER IF EXISTS organisations_search_words_update ON organisations;

@@ -97,6 +97,27 @@ ON CONFLICT DO NOTHING;
 CREATE INDEX search_words_trgm_idx ON search_words USING gin (word gin_trgm_ops)
     WITH (fastupdate = off);
 
+-- The vocabulary words closest to one word of a text ($1 tenant, $2 word): word similarity
+-- ≥ 0.5 (the caller's pg_trgm.word_similarity_threshold), the 5 most similar. Written once,
+-- run by relais_search_similar_words() and shown by search_plan() / autocomplete_plan().
+CREATE FUNCTION relais_search_words_sql() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN 'SELECT s.word FROM search_words s
+            WHERE s.tenant_id = $1 AND s.word %> $2
+            ORDER BY similarity($2, s.word) DESC, s.word
+            LIMIT 5';
+
+DO $do$
+BEGIN
+    EXECUTE format($f$
+        CREATE FUNCTION relais_search_similar_words(p_tenant uuid, p_word text)
+            RETURNS SETOF text
+            LANGUAGE sql STABLE STRICT PARALLEL SAFE ROWS 5
+            SET search_path = pg_catalog, public, extensions
+            AS %L$f$, relais_search_words_sql());
+END
+$do$;
+
 -- The names a text with typos may stand for, as a full-text query: each word of the
 -- normalised text (relais_search_norm) is replaced by the closest words of the tenant's
 -- vocabulary (word similarity ≥ 0.5, about two edits in a six-letter word; the 5 most similar),
@@ -118,10 +139,7 @@ CREATE FUNCTION relais_search_name_query(p_norm text) RETURNS tsquery
             SELECT q.word, length(q.word) >= 4 AS corrected,
                    CASE WHEN length(q.word) >= 4 THEN (
                        SELECT relais_tsquery_or(plainto_tsquery('simple'::regconfig, l.lexeme))
-                       FROM (SELECT s.word FROM search_words s
-                             WHERE s.tenant_id = app_current_tenant() AND s.word %> q.word
-                             ORDER BY similarity(q.word, s.word) DESC, s.word
-                             LIMIT 5) v
+                       FROM relais_search_similar_words(app_current_tenant(), q.word) AS v(word)
                        CROSS JOIN LATERAL unnest(to_tsvector('relais_french'::regconfig, v.word)) AS l)
                    ELSE (
                        SELECT relais_tsquery_and(plainto_tsquery('simple'::regconfig, l.lexeme))
@@ -497,6 +515,12 @@ BEGIN
         USING p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses, p_city,
               p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email, a.email_like,
               p_limit, a.code, a.names;
+    -- The vocabulary look-up of the first word the typo branch would correct.
+    IF a.names IS NOT NULL THEN
+        RETURN QUERY EXECUTE 'EXPLAIN ' || relais_search_words_sql()
+            USING a.tenant, (SELECT w FROM unnest(string_to_array(a.norm, ' ')) AS w
+                             WHERE length(w) >= 4 LIMIT 1);
+    END IF;
 END
 $$;
 
@@ -516,5 +540,11 @@ BEGIN
         USING p_query, p_typos, p_cap, p_vis_user, p_vis_team, NULL::text[], NULL::text[],
               NULL::text, NULL::timestamptz, NULL::timestamptz, a.tenant, a.tsq, a.norm,
               a.email, a.email_like, p_limit, a.code, a.names;
+    -- The vocabulary look-up of the first word the typo branch would correct.
+    IF a.names IS NOT NULL THEN
+        RETURN QUERY EXECUTE 'EXPLAIN ' || relais_search_words_sql()
+            USING a.tenant, (SELECT w FROM unnest(string_to_array(a.norm, ' ')) AS w
+                             WHERE length(w) >= 4 LIMIT 1);
+    END IF;
 END
 $$;
