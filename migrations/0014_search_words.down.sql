@@ -8,7 +8,7 @@ DROP FUNCTION IF EXISTS search_plan(text, text, boolean, integer, integer, uuid,
 DROP FUNCTION IF EXISTS autocomplete_ids(text, text, boolean, integer, integer, uuid, uuid);
 DROP FUNCTION IF EXISTS search_ids(text, text, boolean, integer, integer, uuid, uuid, text[],
     text[], text, timestamptz, timestamptz);
-DROP FUNCTION IF EXISTS relais_search_args(text, boolean, boolean);
+DROP FUNCTION IF EXISTS relais_search_args(text, boolean, boolean, boolean);
 DO $$
 DECLARE
     f regprocedure;
@@ -21,6 +21,10 @@ BEGIN
 END
 $$;
 DROP FUNCTION IF EXISTS relais_search_name_query(text);
+DROP FUNCTION IF EXISTS relais_search_word_starts(text);
+DROP INDEX IF EXISTS organisations_name_search_idx, people_name_search_idx;
+DROP FUNCTION IF EXISTS relais_search_org_name_vector(text);
+DROP FUNCTION IF EXISTS relais_search_person_name_vector(text, text);
 DROP FUNCTION IF EXISTS relais_search_similar_words(uuid, text);
 DROP FUNCTION IF EXISTS relais_search_words_sql();
 DROP TRIGGER IF EXISTS people_search_words_update ON people;

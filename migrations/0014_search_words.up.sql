@@ -97,6 +97,23 @@ ON CONFLICT DO NOTHING;
 CREATE INDEX search_words_trgm_idx ON search_words USING gin (word gin_trgm_ops)
     WITH (fastupdate = off);
 
+-- The names alone as text-search vectors (the weight A part of search_vector), with their own
+-- indexes: the typo branch looks for corrected words in names only, and a word common
+-- elsewhere ("gestion" in people's job titles and notes) would otherwise make the planner read
+-- the table in search of names that are not there. ANALYZE gives the planner the statistics of
+-- the new index expressions (how common each word is in names).
+CREATE FUNCTION relais_search_org_name_vector(name text) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN to_tsvector('relais_french'::regconfig, name);
+CREATE FUNCTION relais_search_person_name_vector(first_name text, last_name text) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN to_tsvector('relais_french'::regconfig, coalesce(first_name, '') || ' ' || last_name);
+CREATE INDEX organisations_name_search_idx ON organisations
+    USING gin (relais_search_org_name_vector(name)) WHERE deleted_at IS NULL;
+CREATE INDEX people_name_search_idx ON people
+    USING gin (relais_search_person_name_vector(first_name, last_name)) WHERE deleted_at IS NULL;
+ANALYZE organisations, people;
+
 -- The vocabulary words closest to one word of a text ($1 tenant, $2 word): word similarity
 -- ≥ 0.5 (the caller's pg_trgm.word_similarity_threshold), the 5 most similar. Written once,
 -- run by relais_search_similar_words() and shown by search_plan() / autocomplete_plan().
@@ -153,6 +170,28 @@ CREATE FUNCTION relais_search_name_query(p_norm text) RETURNS tsquery
         FROM words
     $$;
 
+-- Whether some name of the tenant may have a word, not its first, starting with the normalised
+-- text (what autocomplete's word branch looks for, `search_name LIKE '% text%'`, through the
+-- trigram index on the names, a costly look-up for a long text): only if every word of the
+-- text but the last is in the vocabulary, and some word of the vocabulary starts with the last.
+-- The vocabulary holds every word of every name, so a false answer is certain; a true one only
+-- lets the look-up run. (The text has only letters, digits and spaces: no LIKE escaping.)
+CREATE FUNCTION relais_search_word_starts(p_norm text) RETURNS boolean
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, public, extensions
+    AS $$
+        SELECT coalesce(bool_and(CASE
+            WHEN u.n < u.total THEN EXISTS (
+                SELECT FROM search_words s
+                WHERE s.tenant_id = app_current_tenant() AND s.word = u.word)
+            ELSE EXISTS (
+                SELECT FROM search_words s
+                WHERE s.tenant_id = app_current_tenant() AND s.word LIKE u.word || '%')
+            END), false)
+        FROM (SELECT w.word, w.n, count(*) OVER () AS total
+              FROM unnest(string_to_array(p_norm, ' ')) WITH ORDINALITY AS w(word, n)) u
+    $$;
+
 -- pg_trgm's parameters are known (and may be set in a function's SET clause by a role that is
 -- not a superuser) once its library is loaded in the session.
 SELECT similarity('', '');
@@ -200,8 +239,8 @@ BEGIN
                 LIMIT $3),
             names AS (
                 SELECT o.id FROM organisations o
-                WHERE o.tenant_id = $11 AND o.deleted_at IS NULL AND o.search_vector @@ $18
-                  AND ts_filter(o.search_vector, '{a}') @@ $18
+                WHERE o.tenant_id = $11 AND o.deleted_at IS NULL
+                  AND relais_search_org_name_vector(o.name) @@ $18
                   AND %1$s %2$s
                   AND ($6 IS NULL OR o.category = ANY ($6))
                   AND ($8 IS NULL OR lower(o.city) = lower($8))
@@ -221,8 +260,8 @@ BEGIN
                 LIMIT $3),
             names AS (
                 SELECT p.id FROM people p
-                WHERE p.tenant_id = $11 AND p.deleted_at IS NULL AND p.search_vector @@ $18
-                  AND ts_filter(p.search_vector, '{a}') @@ $18
+                WHERE p.tenant_id = $11 AND p.deleted_at IS NULL
+                  AND relais_search_person_name_vector(p.first_name, p.last_name) @@ $18
                   AND %1$s %2$s
                 LIMIT $3)
             (SELECT id FROM words)
@@ -268,8 +307,8 @@ BEGIN
         RETURN format($s$
             WITH names AS (
                 SELECT o.id FROM organisations o
-                WHERE o.tenant_id = $11 AND o.deleted_at IS NULL AND o.search_vector @@ $18
-                  AND ts_filter(o.search_vector, '{a}') @@ $18
+                WHERE o.tenant_id = $11 AND o.deleted_at IS NULL
+                  AND relais_search_org_name_vector(o.name) @@ $18
                   AND %1$s
                 LIMIT $3),
             emails AS (
@@ -293,7 +332,7 @@ BEGIN
             (SELECT id FROM starts)
             UNION
             (SELECT id FROM words
-             WHERE length($13) >= 2 AND (SELECT count(*) FROM starts) < $16)
+             WHERE length($13) >= 2 AND $19 AND (SELECT count(*) FROM starts) < $16)
             UNION
             (SELECT id FROM names
              WHERE $2 AND $18 IS NOT NULL
@@ -306,8 +345,8 @@ BEGIN
         RETURN format($s$
             WITH names AS (
                 SELECT p.id FROM people p
-                WHERE p.tenant_id = $11 AND p.deleted_at IS NULL AND p.search_vector @@ $18
-                  AND ts_filter(p.search_vector, '{a}') @@ $18
+                WHERE p.tenant_id = $11 AND p.deleted_at IS NULL
+                  AND relais_search_person_name_vector(p.first_name, p.last_name) @@ $18
                   AND %1$s
                 LIMIT $3),
             emails AS (
@@ -338,7 +377,7 @@ BEGIN
             (SELECT id FROM starts)
             UNION
             (SELECT id FROM words
-             WHERE length($13) >= 2 AND (SELECT count(*) FROM starts) < $16)
+             WHERE length($13) >= 2 AND $19 AND (SELECT count(*) FROM starts) < $16)
             UNION
             (SELECT id FROM names
              WHERE $2 AND $18 IS NOT NULL
@@ -378,7 +417,7 @@ DECLARE
         'p_vis_team uuid, p_categories text[], p_statuses text[], p_city text, '
         'p_created_from timestamptz, p_created_to timestamptz, p_tenant uuid, '
         'p_tsquery tsquery, p_norm text, p_email text, p_email_like text, p_limit integer, '
-        'p_code text, p_names tsquery';
+        'p_code text, p_names tsquery, p_word_starts boolean';
     create_fn constant text := $f$
         CREATE FUNCTION %I(%s) RETURNS TABLE (record_id uuid)
             LANGUAGE plpgsql STABLE ROWS 50
@@ -401,8 +440,10 @@ $do$;
 -- The derived arguments ($11…$18) both runners pass; the corrected names ($18) only when
 -- p_names (the costliest to derive: a look-up in the vocabulary per word).
 CREATE FUNCTION relais_search_args(p_query text, p_web boolean, p_names boolean,
+    p_word_starts boolean,
     OUT tenant uuid, OUT tsq tsquery, OUT norm text, OUT email text, OUT email_like text,
-    OUT code text, OUT names tsquery)
+    OUT code text, OUT names tsquery,
+    OUT word_starts boolean)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, public, extensions
     AS $$
@@ -414,7 +455,8 @@ CREATE FUNCTION relais_search_args(p_query text, p_web boolean, p_names boolean,
                '%' || replace(replace(replace(lower(btrim(p_query)), '\', '\\'), '%', '\%'),
                               '_', '\_') || '%',
                upper(btrim(p_query)),
-               CASE WHEN p_names THEN relais_search_name_query(relais_search_norm(p_query)) END
+               CASE WHEN p_names THEN relais_search_name_query(relais_search_norm(p_query)) END,
+               NOT p_word_starts OR relais_search_word_starts(relais_search_norm(p_query))
     $$;
 
 CREATE FUNCTION search_ids(
@@ -429,29 +471,29 @@ CREATE FUNCTION search_ids(
     AS $$
 DECLARE
     a record := relais_search_args(p_query, p_web,
-        NOT p_web AND p_kind IN ('organisation', 'person'));
+        NOT p_web AND p_kind IN ('organisation', 'person'), false);
 BEGIN
     CASE p_kind
     WHEN 'organisation' THEN
         RETURN QUERY SELECT * FROM relais_search_organisation_ids(
             p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses, p_city,
             p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email, a.email_like,
-            p_limit, a.code, a.names);
+            p_limit, a.code, a.names, a.word_starts);
     WHEN 'person' THEN
         RETURN QUERY SELECT * FROM relais_search_person_ids(
             p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses, p_city,
             p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email, a.email_like,
-            p_limit, a.code, a.names);
+            p_limit, a.code, a.names, a.word_starts);
     WHEN 'mandate' THEN
         RETURN QUERY SELECT * FROM relais_search_mandate_ids(
             p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses, p_city,
             p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email, a.email_like,
-            p_limit, a.code, a.names);
+            p_limit, a.code, a.names, a.word_starts);
     WHEN 'interaction' THEN
         RETURN QUERY SELECT * FROM relais_search_interaction_ids(
             p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses, p_city,
             p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email, a.email_like,
-            p_limit, a.code, a.names);
+            p_limit, a.code, a.names, a.word_starts);
     ELSE
         RAISE EXCEPTION 'unknown search kind %', p_kind USING ERRCODE = 'invalid_parameter_value';
     END CASE;
@@ -468,7 +510,7 @@ CREATE FUNCTION autocomplete_ids(
     AS $$
 DECLARE
     a record := relais_search_args(p_query, false,
-        p_typos AND p_kind IN ('organisation', 'person'));
+        p_typos AND p_kind IN ('organisation', 'person'), p_kind IN ('organisation', 'person'));
 BEGIN
     IF a.norm = '' AND p_kind <> 'mandate' OR a.code = '' THEN
         RETURN;
@@ -477,15 +519,15 @@ BEGIN
     WHEN 'organisation' THEN
         RETURN QUERY SELECT * FROM relais_autocomplete_organisation_ids(
             p_query, p_typos, p_cap, p_vis_user, p_vis_team, NULL, NULL, NULL, NULL, NULL,
-            a.tenant, a.tsq, a.norm, a.email, a.email_like, p_limit, a.code, a.names);
+            a.tenant, a.tsq, a.norm, a.email, a.email_like, p_limit, a.code, a.names, a.word_starts);
     WHEN 'person' THEN
         RETURN QUERY SELECT * FROM relais_autocomplete_person_ids(
             p_query, p_typos, p_cap, p_vis_user, p_vis_team, NULL, NULL, NULL, NULL, NULL,
-            a.tenant, a.tsq, a.norm, a.email, a.email_like, p_limit, a.code, a.names);
+            a.tenant, a.tsq, a.norm, a.email, a.email_like, p_limit, a.code, a.names, a.word_starts);
     WHEN 'mandate' THEN
         RETURN QUERY SELECT * FROM relais_autocomplete_mandate_ids(
             p_query, p_typos, p_cap, p_vis_user, p_vis_team, NULL, NULL, NULL, NULL, NULL,
-            a.tenant, a.tsq, a.norm, a.email, a.email_like, p_limit, a.code, a.names);
+            a.tenant, a.tsq, a.norm, a.email, a.email_like, p_limit, a.code, a.names, a.word_starts);
     ELSE
         RAISE EXCEPTION 'unknown autocomplete kind %', p_kind
             USING ERRCODE = 'invalid_parameter_value';
@@ -509,12 +551,12 @@ CREATE FUNCTION search_plan(
     AS $$
 DECLARE
     a record := relais_search_args(p_query, p_web,
-        NOT p_web AND p_kind IN ('organisation', 'person'));
+        NOT p_web AND p_kind IN ('organisation', 'person'), false);
 BEGIN
     RETURN QUERY EXECUTE 'EXPLAIN ' || search_sql(p_kind)
         USING p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses, p_city,
               p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email, a.email_like,
-              p_limit, a.code, a.names;
+              p_limit, a.code, a.names, a.word_starts;
     -- The vocabulary look-up of the first word the typo branch would correct.
     IF a.names IS NOT NULL THEN
         RETURN QUERY EXECUTE 'EXPLAIN ' || relais_search_words_sql()
@@ -534,12 +576,12 @@ CREATE FUNCTION autocomplete_plan(
     AS $$
 DECLARE
     a record := relais_search_args(p_query, false,
-        p_typos AND p_kind IN ('organisation', 'person'));
+        p_typos AND p_kind IN ('organisation', 'person'), p_kind IN ('organisation', 'person'));
 BEGIN
     RETURN QUERY EXECUTE 'EXPLAIN ' || autocomplete_sql(p_kind)
         USING p_query, p_typos, p_cap, p_vis_user, p_vis_team, NULL::text[], NULL::text[],
               NULL::text, NULL::timestamptz, NULL::timestamptz, a.tenant, a.tsq, a.norm,
-              a.email, a.email_like, p_limit, a.code, a.names;
+              a.email, a.email_like, p_limit, a.code, a.names, a.word_starts;
     -- The vocabulary look-up of the first word the typo branch would correct.
     IF a.names IS NOT NULL THEN
         RETURN QUERY EXECUTE 'EXPLAIN ' || relais_search_words_sql()
