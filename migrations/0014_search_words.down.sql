@@ -8,7 +8,7 @@ DROP FUNCTION IF EXISTS search_plan(text, text, boolean, integer, integer, uuid,
 DROP FUNCTION IF EXISTS autocomplete_ids(text, text, boolean, integer, integer, uuid, uuid);
 DROP FUNCTION IF EXISTS search_ids(text, text, boolean, integer, integer, uuid, uuid, text[],
     text[], text, timestamptz, timestamptz);
-DROP FUNCTION IF EXISTS relais_search_args(text, boolean, boolean, boolean);
+DROP FUNCTION IF EXISTS relais_search_args(text, boolean, boolean);
 DO $$
 DECLARE
     f regprocedure;

@@ -175,7 +175,9 @@ CREATE FUNCTION relais_search_name_query(p_norm text) RETURNS tsquery
 -- trigram index on the names, a costly look-up for a long text): only if every word of the
 -- text but the last is in the vocabulary, and some word of the vocabulary starts with the last.
 -- The vocabulary holds every word of every name, so a false answer is certain; a true one only
--- lets the look-up run. (The text has only letters, digits and spaces: no LIKE escaping.)
+-- lets the look-up run. Evaluated last in that branch's condition (an InitPlan, run only
+-- when the names starting with the text are fewer than the page). (The text has only letters,
+-- digits and spaces: no LIKE escaping.)
 CREATE FUNCTION relais_search_word_starts(p_norm text) RETURNS boolean
     LANGUAGE sql STABLE STRICT PARALLEL SAFE
     SET search_path = pg_catalog, public, extensions
@@ -332,7 +334,8 @@ BEGIN
             (SELECT id FROM starts)
             UNION
             (SELECT id FROM words
-             WHERE length($13) >= 2 AND $19 AND (SELECT count(*) FROM starts) < $16)
+             WHERE length($13) >= 2 AND (SELECT count(*) FROM starts) < $16
+               AND (SELECT relais_search_word_starts($13)))
             UNION
             (SELECT id FROM names
              WHERE $2 AND $18 IS NOT NULL
@@ -377,7 +380,8 @@ BEGIN
             (SELECT id FROM starts)
             UNION
             (SELECT id FROM words
-             WHERE length($13) >= 2 AND $19 AND (SELECT count(*) FROM starts) < $16)
+             WHERE length($13) >= 2 AND (SELECT count(*) FROM starts) < $16
+               AND (SELECT relais_search_word_starts($13)))
             UNION
             (SELECT id FROM names
              WHERE $2 AND $18 IS NOT NULL
@@ -417,7 +421,7 @@ DECLARE
         'p_vis_team uuid, p_categories text[], p_statuses text[], p_city text, '
         'p_created_from timestamptz, p_created_to timestamptz, p_tenant uuid, '
         'p_tsquery tsquery, p_norm text, p_email text, p_email_like text, p_limit integer, '
-        'p_code text, p_names tsquery, p_word_starts boolean';
+        'p_code text, p_names tsquery';
     create_fn constant text := $f$
         CREATE FUNCTION %I(%s) RETURNS TABLE (record_id uuid)
             LANGUAGE plpgsql STABLE ROWS 50
@@ -440,10 +444,8 @@ $do$;
 -- The derived arguments ($11…$18) both runners pass; the corrected names ($18) only when
 -- p_names (the costliest to derive: a look-up in the vocabulary per word).
 CREATE FUNCTION relais_search_args(p_query text, p_web boolean, p_names boolean,
-    p_word_starts boolean,
     OUT tenant uuid, OUT tsq tsquery, OUT norm text, OUT email text, OUT email_like text,
-    OUT code text, OUT names tsquery,
-    OUT word_starts boolean)
+    OUT code text, OUT names tsquery)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, public, extensions
     AS $$
@@ -455,8 +457,7 @@ CREATE FUNCTION relais_search_args(p_query text, p_web boolean, p_names boolean,
                '%' || replace(replace(replace(lower(btrim(p_query)), '\', '\\'), '%', '\%'),
                               '_', '\_') || '%',
                upper(btrim(p_query)),
-               CASE WHEN p_names THEN relais_search_name_query(relais_search_norm(p_query)) END,
-               NOT p_word_starts OR relais_search_word_starts(relais_search_norm(p_query))
+               CASE WHEN p_names THEN relais_search_name_query(relais_search_norm(p_query)) END
     $$;
 
 CREATE FUNCTION search_ids(
@@ -471,29 +472,29 @@ CREATE FUNCTION search_ids(
     AS $$
 DECLARE
     a record := relais_search_args(p_query, p_web,
-        NOT p_web AND p_kind IN ('organisation', 'person'), false);
+        NOT p_web AND p_kind IN ('organisation', 'person'));
 BEGIN
     CASE p_kind
     WHEN 'organisation' THEN
         RETURN QUERY SELECT * FROM relais_search_organisation_ids(
             p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses, p_city,
             p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email, a.email_like,
-            p_limit, a.code, a.names, a.word_starts);
+            p_limit, a.code, a.names);
     WHEN 'person' THEN
         RETURN QUERY SELECT * FROM relais_search_person_ids(
             p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses, p_city,
             p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email, a.email_like,
-            p_limit, a.code, a.names, a.word_starts);
+            p_limit, a.code, a.names);
     WHEN 'mandate' THEN
         RETURN QUERY SELECT * FROM relais_search_mandate_ids(
             p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses, p_city,
             p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email, a.email_like,
-            p_limit, a.code, a.names, a.word_starts);
+            p_limit, a.code, a.names);
     WHEN 'interaction' THEN
         RETURN QUERY SELECT * FROM relais_search_interaction_ids(
             p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses, p_city,
             p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email, a.email_like,
-            p_limit, a.code, a.names, a.word_starts);
+            p_limit, a.code, a.names);
     ELSE
         RAISE EXCEPTION 'unknown search kind %', p_kind USING ERRCODE = 'invalid_parameter_value';
     END CASE;
@@ -510,7 +511,7 @@ CREATE FUNCTION autocomplete_ids(
     AS $$
 DECLARE
     a record := relais_search_args(p_query, false,
-        p_typos AND p_kind IN ('organisation', 'person'), p_kind IN ('organisation', 'person'));
+        p_typos AND p_kind IN ('organisation', 'person'));
 BEGIN
     IF a.norm = '' AND p_kind <> 'mandate' OR a.code = '' THEN
         RETURN;
@@ -519,15 +520,15 @@ BEGIN
     WHEN 'organisation' THEN
         RETURN QUERY SELECT * FROM relais_autocomplete_organisation_ids(
             p_query, p_typos, p_cap, p_vis_user, p_vis_team, NULL, NULL, NULL, NULL, NULL,
-            a.tenant, a.tsq, a.norm, a.email, a.email_like, p_limit, a.code, a.names, a.word_starts);
+            a.tenant, a.tsq, a.norm, a.email, a.email_like, p_limit, a.code, a.names);
     WHEN 'person' THEN
         RETURN QUERY SELECT * FROM relais_autocomplete_person_ids(
             p_query, p_typos, p_cap, p_vis_user, p_vis_team, NULL, NULL, NULL, NULL, NULL,
-            a.tenant, a.tsq, a.norm, a.email, a.email_like, p_limit, a.code, a.names, a.word_starts);
+            a.tenant, a.tsq, a.norm, a.email, a.email_like, p_limit, a.code, a.names);
     WHEN 'mandate' THEN
         RETURN QUERY SELECT * FROM relais_autocomplete_mandate_ids(
             p_query, p_typos, p_cap, p_vis_user, p_vis_team, NULL, NULL, NULL, NULL, NULL,
-            a.tenant, a.tsq, a.norm, a.email, a.email_like, p_limit, a.code, a.names, a.word_starts);
+            a.tenant, a.tsq, a.norm, a.email, a.email_like, p_limit, a.code, a.names);
     ELSE
         RAISE EXCEPTION 'unknown autocomplete kind %', p_kind
             USING ERRCODE = 'invalid_parameter_value';
@@ -551,12 +552,12 @@ CREATE FUNCTION search_plan(
     AS $$
 DECLARE
     a record := relais_search_args(p_query, p_web,
-        NOT p_web AND p_kind IN ('organisation', 'person'), false);
+        NOT p_web AND p_kind IN ('organisation', 'person'));
 BEGIN
     RETURN QUERY EXECUTE 'EXPLAIN ' || search_sql(p_kind)
         USING p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses, p_city,
               p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email, a.email_like,
-              p_limit, a.code, a.names, a.word_starts;
+              p_limit, a.code, a.names;
     -- The vocabulary look-up of the first word the typo branch would correct.
     IF a.names IS NOT NULL THEN
         RETURN QUERY EXECUTE 'EXPLAIN ' || relais_search_words_sql()
@@ -576,12 +577,12 @@ CREATE FUNCTION autocomplete_plan(
     AS $$
 DECLARE
     a record := relais_search_args(p_query, false,
-        p_typos AND p_kind IN ('organisation', 'person'), p_kind IN ('organisation', 'person'));
+        p_typos AND p_kind IN ('organisation', 'person'));
 BEGIN
     RETURN QUERY EXECUTE 'EXPLAIN ' || autocomplete_sql(p_kind)
         USING p_query, p_typos, p_cap, p_vis_user, p_vis_team, NULL::text[], NULL::text[],
               NULL::text, NULL::timestamptz, NULL::timestamptz, a.tenant, a.tsq, a.norm,
-              a.email, a.email_like, p_limit, a.code, a.names, a.word_starts;
+              a.email, a.email_like, p_limit, a.code, a.names;
     -- The vocabulary look-up of the first word the typo branch would correct.
     IF a.names IS NOT NULL THEN
         RETURN QUERY EXECUTE 'EXPLAIN ' || relais_search_words_sql()

@@ -521,15 +521,9 @@ async fn one_request(db: &Db, run: Run, t: Tenant, vis: Visibility, query: &str)
                 text: &text,
                 web: uses_web_syntax(&text),
             };
-            let found = search::search_all(
-                db,
-                TenantId(t.id),
-                &kinds,
-                q,
-                &SearchFilter::default(),
-                10,
-            )
-            .await?;
+            let found =
+                search::search_all(db, TenantId(t.id), &kinds, q, &SearchFilter::default(), 10)
+                    .await?;
             std::hint::black_box(found);
         }
         _ => {

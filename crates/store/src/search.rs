@@ -10,9 +10,7 @@
 //! them and highlights the best ones. Nothing is indexed by the application: the vectors are
 //! generated columns, so a write is searchable by the next statement.
 
-use crate::{
-    Db, error::Result, interactions::owned_by, organisations::Visibility, sql::Sql,
-};
+use crate::{Db, error::Result, interactions::owned_by, organisations::Visibility, sql::Sql};
 use chrono::{DateTime, Utc};
 use relais_domain::{TenantId, search::SearchType};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
@@ -383,17 +381,8 @@ pub async fn autocomplete_all(
     for typos in [false, true] {
         let per_kind = kinds.iter().map(|&(t, vis)| async move {
             let tx = db.tenant_tx(tenant).await?;
-            let found = autocomplete(
-                &*tx,
-                tenant.0,
-                t,
-                text,
-                typos,
-                vis,
-                SUGGESTION_CAP,
-                limit,
-            )
-            .await?;
+            let found =
+                autocomplete(&*tx, tenant.0, t, text, typos, vis, SUGGESTION_CAP, limit).await?;
             tx.commit().await?;
             Ok::<_, crate::StoreError>(found.into_iter().map(move |s| (t, s)))
         });

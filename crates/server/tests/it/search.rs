@@ -1195,7 +1195,9 @@ async fn typos_are_corrected_against_the_tenant_vocabulary() {
     // The database keeps the vocabulary: the normalised words of every name, in the statement
     // that wrote them.
     let words = vocabulary(&app, a.id).await;
-    for w in ["quimper", "vauban", "conseil", "ophelie", "kerbrat", "le", "goff"] {
+    for w in [
+        "quimper", "vauban", "conseil", "ophelie", "kerbrat", "le", "goff",
+    ] {
         assert!(words.iter().any(|x| x == w), "{w} missing from {words:?}");
     }
     // A rename adds the new words (the old ones may stay: they only propose spellings).
@@ -1232,12 +1234,19 @@ async fn typos_are_corrected_against_the_tenant_vocabulary() {
     // A word left over by the rename finds nothing: results come from the records.
     let res = search(&app, tok, &[("q", "Vaubam")]).await;
     assert_eq!(total_hits(&res), 0, "{res}");
-    assert!(suggest(&app, tok, "Vaubam").await["items"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(
+        suggest(&app, tok, "Vaubam").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     // Words the vocabulary cannot correct: no typo match, and no error, whatever the rest.
-    for q in ["Kerbrad Zzyzxqw", "Zzyzxqw", "de la", "Kerbrad Tournesoll Ophelie Quimper"] {
+    for q in [
+        "Kerbrad Zzyzxqw",
+        "Zzyzxqw",
+        "de la",
+        "Kerbrad Tournesoll Ophelie Quimper",
+    ] {
         let res = search(&app, tok, &[("q", q)]).await;
         assert_eq!(total_hits(&res), 0, "{q}: {res}");
     }
@@ -1249,10 +1258,12 @@ async fn typos_are_corrected_against_the_tenant_vocabulary() {
     let user = app.create_user(&a, "user@acme.test", "user", None).await;
     let res = search(&app, &user.token, &[("q", "ophelie kerbrad")]).await;
     assert!(hits(&res, "person").is_empty(), "{res}");
-    assert!(suggest(&app, &user.token, "Kerbrad").await["items"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(
+        suggest(&app, &user.token, "Kerbrad").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     // Tenant B neither sees A's words nor corrects its typos with them.
     let b_words = vocabulary(&app, b.id).await;
