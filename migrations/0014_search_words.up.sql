@@ -199,10 +199,12 @@ CREATE FUNCTION relais_search_word_starts(p_norm text) RETURNS boolean
 SELECT similarity('', '');
 
 -- The candidate statements of migration 0007, with the typo branches rewritten: names whose
--- words (weight A) match the corrected query $18, found through the full-text index and
--- planned with the query's actual lexemes (custom plans, like the other branches), instead of
--- trigram similarity with the whole text over every name. The functions that take the
--- statements' parameters gain $18, so they are dropped and made again.
+-- words match the corrected query $18 (NULL: no typo branch), found through the name-only
+-- full-text indexes above and planned with the query's actual lexemes (custom plans, like the
+-- other branches; no longer a MATERIALIZED CTE), instead of trigram similarity with the whole
+-- text over every name. They still run only when the other branches came up short. The
+-- functions that take the statements' parameters gain $18, so they are dropped and made
+-- again. (0007's comments on the typo branch describe what this replaces.)
 DROP FUNCTION autocomplete_plan(text, text, boolean, integer, integer, uuid, uuid);
 DROP FUNCTION search_plan(text, text, boolean, integer, integer, uuid, uuid, text[], text[],
     text, timestamptz, timestamptz);
@@ -295,7 +297,8 @@ $f$;
 
 -- Autocomplete: names that start with the text (any length; B-tree, alphabetical); when those
 -- are fewer than the page, names with another word starting with it (2 characters or more,
--- trigram LIKE); when still fewer, near misses (4 characters or more, trigram similarity); and
+-- trigram LIKE, skipped when the vocabulary shows it cannot match); when still fewer, near
+-- misses (the words corrected against the vocabulary, relais_search_name_query()); and
 -- emails containing the text when it looks like one (has `@` or `.`). Mandates: numbers
 -- starting with it. The normalised text ($13) holds only letters, digits and single spaces, so
 -- it needs no LIKE escaping.
