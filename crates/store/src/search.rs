@@ -5,7 +5,9 @@
 //! (`search_ids`, `autocomplete_ids`) finds candidate ids through the
 //! GIN and trigram indexes, which row-level security would otherwise keep the planner from
 //! using; it is confined to the transaction's tenant and returns at most `cap` ids per kind of
-//! match. Then the statement here reads those rows through row-level security, applies the
+//! match; typos are first corrected against the tenant's vocabulary of name words
+//! (`search_words`, migration 0014, kept by triggers) and then looked up as exact words. Then
+//! the statement here reads those rows through row-level security, applies the
 //! caller's scope ([`Visibility`], the same SQL as the lists) and the trash rule again, ranks
 //! them and highlights the best ones. Nothing is indexed by the application: the vectors are
 //! generated columns, so a write is searchable by the next statement.

@@ -1016,16 +1016,22 @@ async fn searches_use_the_text_and_trigram_indexes() {
         &format!("SELECT * FROM search_plan('organisation', 'Dupond', false, {args})"),
     )
     .await;
+    // Words through the text index; the typo first corrected against the vocabulary (its
+    // trigram index), then the corrected words through the text index again.
     assert!(p.contains("organisations_search_idx"), "{p}");
-    assert!(p.contains("organisations_name_trgm_idx"), "{p}");
-    assert!(!p.contains("Seq Scan on organisations"), "{p}");
+    assert!(p.contains("search_words_trgm_idx"), "{p}");
+    assert!(p.contains("organisations_name_search_idx"), "{p}");
+    assert!(p.contains("@@ '''dupont'''"), "corrected to dupont: {p}");
+    assert!(!p.contains("Seq Scan"), "{p}");
     let p = plan(
         &mut su,
         &format!("SELECT * FROM search_plan('person', 'Dupond', false, {args})"),
     )
     .await;
     assert!(
-        p.contains("people_search_idx") && p.contains("people_name_trgm_idx"),
+        p.contains("people_search_idx")
+            && p.contains("search_words_trgm_idx")
+            && p.contains("people_name_search_idx"),
         "{p}"
     );
     let p = plan(
@@ -1062,7 +1068,8 @@ async fn searches_use_the_text_and_trigram_indexes() {
         "SELECT * FROM autocomplete_plan('organisation', 'dupomd', true, 10, 50, NULL, NULL)",
     )
     .await;
-    assert!(p.contains("organisations_name_trgm_idx"), "{p}");
+    assert!(p.contains("search_words_trgm_idx"), "{p}");
+    assert!(p.contains("organisations_name_search_idx"), "{p}");
     let p = plan(
         &mut su,
         "SELECT * FROM autocomplete_plan('person', 'jean.dup', true, 10, 50, NULL, NULL)",
@@ -1147,4 +1154,141 @@ async fn searches_use_the_text_and_trigram_indexes() {
         hits(&res, "organisation").iter().all(|id| id != &dupont),
         "{res}"
     );
+}
+
+/// The words of a tenant's vocabulary, as tenant `tenant` sees them through row-level
+/// security (the application role).
+async fn vocabulary(app: &TestApp, tenant: uuid::Uuid) -> Vec<String> {
+    use relais_store::ConnectionTrait;
+    let tx = app
+        .db
+        .tenant_tx(relais_domain::TenantId(tenant))
+        .await
+        .unwrap();
+    let rows = tx
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT word FROM search_words ORDER BY word",
+        ))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    rows.iter()
+        .map(|r| r.try_get::<String>("", "word").unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn typos_are_corrected_against_the_tenant_vocabulary() {
+    let app = spawn_app().await;
+    let a = app.create_tenant("acme").await;
+    let b = app.create_tenant("other").await;
+    let tok = &a.admin.token;
+    let org_id = org(&app, tok, json!({"name": "Quimper Vauban Conseil"})).await;
+    let kerbrat = person(
+        &app,
+        tok,
+        json!({"first_name": "Ophélie", "last_name": "Kerbrat-Le Goff"}),
+    )
+    .await;
+
+    // The database keeps the vocabulary: the normalised words of every name, in the statement
+    // that wrote them.
+    let words = vocabulary(&app, a.id).await;
+    for w in [
+        "quimper", "vauban", "conseil", "ophelie", "kerbrat", "le", "goff",
+    ] {
+        assert!(words.iter().any(|x| x == w), "{w} missing from {words:?}");
+    }
+    // A rename adds the new words (the old ones may stay: they only propose spellings).
+    let (status, body) = app
+        .patch(
+            &format!("/api/v1/organisations/{org_id}"),
+            tok,
+            json!({"name": "Quimper Tournesol"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let words = vocabulary(&app, a.id).await;
+    assert!(words.iter().any(|x| x == "tournesol"), "{words:?}");
+    // An update that leaves the name alone adds nothing.
+    let before = words.len();
+    let (status, body) = app
+        .patch(
+            &format!("/api/v1/people/{kerbrat}"),
+            tok,
+            json!({"job_title": "Gérante"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(vocabulary(&app, a.id).await.len(), before);
+
+    // Typos go through the vocabulary, in search and in autocomplete.
+    let res = search(&app, tok, &[("q", "Tournesoll")]).await;
+    assert_eq!(hits(&res, "organisation"), [org_id.as_str()], "{res}");
+    assert_eq!(hit(&res, "organisation", &org_id)["matched_field"], "name");
+    let res = search(&app, tok, &[("q", "ophelie kerbrad")]).await;
+    assert_eq!(hits(&res, "person"), [kerbrat.as_str()], "{res}");
+    let res = suggest(&app, tok, "Kerbrad").await;
+    assert_eq!(suggestion_ids(&res), [kerbrat.as_str()], "{res}");
+    // A word left over by the rename finds nothing: results come from the records.
+    let res = search(&app, tok, &[("q", "Vaubam")]).await;
+    assert_eq!(total_hits(&res), 0, "{res}");
+    assert!(
+        suggest(&app, tok, "Vaubam").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // Words the vocabulary cannot correct: no typo match, and no error, whatever the rest.
+    for q in [
+        "Kerbrad Zzyzxqw",
+        "Zzyzxqw",
+        "de la",
+        "Kerbrad Tournesoll Ophelie Quimper",
+    ] {
+        let res = search(&app, tok, &[("q", q)]).await;
+        assert_eq!(total_hits(&res), 0, "{q}: {res}");
+    }
+    // Web-search syntax is matched as written.
+    let res = search(&app, tok, &[("q", "\"Kerbrad\"")]).await;
+    assert_eq!(total_hits(&res), 0, "{res}");
+
+    // The caller's scope applies to typo matches too.
+    let user = app.create_user(&a, "user@acme.test", "user", None).await;
+    let res = search(&app, &user.token, &[("q", "ophelie kerbrad")]).await;
+    assert!(hits(&res, "person").is_empty(), "{res}");
+    assert!(
+        suggest(&app, &user.token, "Kerbrad").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Tenant B neither sees A's words nor corrects its typos with them.
+    let b_words = vocabulary(&app, b.id).await;
+    assert!(!b_words.iter().any(|x| x == "kerbrat"), "{b_words:?}");
+    let b_tok = &b.admin.token;
+    let b_org = org(&app, b_tok, json!({"name": "Kerbratz Marine"})).await;
+    let res = search(&app, b_tok, &[("q", "Kerbrad")]).await;
+    assert_eq!(hits(&res, "organisation"), [b_org.as_str()], "{res}");
+    assert!(hits(&res, "person").is_empty(), "{res}");
+    assert!(!vocabulary(&app, a.id).await.iter().any(|x| x == "kerbratz"));
+    // …nor writes into A's vocabulary.
+    use relais_store::ConnectionTrait;
+    let tx = app
+        .db
+        .tenant_tx(relais_domain::TenantId(b.id))
+        .await
+        .unwrap();
+    let err = tx
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "INSERT INTO search_words (tenant_id, word) VALUES ($1, 'intrus')",
+            vec![a.id.into()],
+        ))
+        .await
+        .expect_err("writing another tenant's words must fail");
+    assert!(err.to_string().contains("row-level security"), "{err}");
+    drop(tx);
 }
