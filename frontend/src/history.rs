@@ -192,7 +192,7 @@ mod tests {
         let types = ["organisation.stage_changed", "organisation.updated"];
         assert_eq!(distinct_entries(&types, &[&stage, &more]), [0, 1]);
         // Another kind's events are left alone.
-        let types = ["person.updated", "organisation.stage_changed"];
+        let types = ["product.updated", "organisation.stage_changed"];
         assert_eq!(distinct_entries(&types, &[&stage, &stage]), [0, 1]);
     }
 
