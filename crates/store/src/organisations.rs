@@ -510,6 +510,165 @@ pub async fn stage_history(
     .await?)
 }
 
+/// Columns of a [`OrgFields`] row inside `jsonb_to_recordset`.
+const FIELDS_RECORDSET: &str = "x(id uuid, name text, type text, category text, \
+    pipeline_stage text, email text, phone text, website text, address text, city text, \
+    postcode text, country text, notes text, owner_id uuid, active boolean, \
+    expected_amount float8, tags text[], stage_changed boolean, sid uuid)";
+
+fn fields_json(id: Uuid, f: &OrgFields, stage_changed: bool) -> serde_json::Value {
+    serde_json::json!({
+        "id": id, "name": f.name, "type": f.org_type, "category": f.category,
+        "pipeline_stage": f.pipeline_stage, "email": f.email, "phone": f.phone,
+        "website": f.website, "address": f.address, "city": f.city, "postcode": f.postcode,
+        "country": f.country, "notes": f.notes, "owner_id": f.owner_id, "active": f.active,
+        "expected_amount": f.expected_amount, "tags": f.tags, "stage_changed": stage_changed,
+        "sid": Uuid::now_v7(),
+    })
+}
+
+/// Live organisations (several may match one key) whose lower-cased name or email is among
+/// `keys`, for imports that upsert.
+pub async fn find_by_keys(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    by_email: bool,
+    keys: &[String],
+) -> Result<Vec<Organisation>> {
+    let expr = if by_email {
+        "lower(o.email)"
+    } else {
+        "lower(o.name)"
+    };
+    let sql = format!(
+        "{SELECT} FROM organisations o WHERE o.tenant_id = $1 AND o.deleted_at IS NULL \
+         AND {expr} = ANY($2) ORDER BY o.id FOR UPDATE OF o"
+    );
+    Ok(
+        Organisation::find_by_statement(stmt(&sql, [tenant.into(), keys.to_vec().into()]))
+            .all(db)
+            .await?,
+    )
+}
+
+/// Organisations by id, in no particular order.
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Organisation>> {
+    let sql = format!("{SELECT} FROM organisations o WHERE o.tenant_id = $1 AND o.id = ANY($2)");
+    Ok(
+        Organisation::find_by_statement(stmt(&sql, [tenant.into(), ids.to_vec().into()]))
+            .all(db)
+            .await?,
+    )
+}
+
+/// Insert many organisations in two statements (rows, then their first stage), for imports.
+/// Returns the rows as stored, in the order given.
+pub async fn insert_many(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    rows: &[(Uuid, OrgFields)],
+    actor: Option<Uuid>,
+) -> Result<Vec<Organisation>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let data: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(id, f)| fields_json(*id, f, true))
+        .collect();
+    let data = serde_json::Value::Array(data);
+    db.execute_raw(stmt(
+        &format!(
+            "INSERT INTO organisations (tenant_id, id, name, type, category, pipeline_stage, \
+             email, phone, website, address, city, postcode, country, notes, owner_id, active, \
+             expected_amount, tags) SELECT $1, x.id, x.name, x.type, x.category, \
+             x.pipeline_stage, x.email, x.phone, x.website, x.address, x.city, x.postcode, \
+             x.country, x.notes, x.owner_id, x.active, x.expected_amount::numeric, \
+             coalesce(x.tags, '{{}}') FROM jsonb_to_recordset($2) AS {FIELDS_RECORDSET}"
+        ),
+        [tenant.into(), data.clone().into()],
+    ))
+    .await?;
+    db.execute_raw(stmt(
+        &format!(
+            "INSERT INTO organisation_stage_changes (tenant_id, id, organisation_id, from_stage, \
+             to_stage, changed_by) SELECT $1, x.sid, x.id, NULL, x.pipeline_stage, $3 \
+             FROM jsonb_to_recordset($2) AS {FIELDS_RECORDSET}"
+        ),
+        [tenant.into(), data.into(), actor.into()],
+    ))
+    .await?;
+    ordered(db, tenant, rows.iter().map(|(id, _)| *id)).await
+}
+
+/// Write many organisations' fields (each over its current row) in one statement, recording
+/// the stage moves. Returns the rows as stored, in the order given.
+pub async fn update_many(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    rows: &[(&Organisation, OrgFields)],
+    actor: Option<Uuid>,
+) -> Result<Vec<Organisation>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let data = serde_json::Value::Array(
+        rows.iter()
+            .map(|(cur, f)| fields_json(cur.id, f, f.pipeline_stage != cur.pipeline_stage))
+            .collect(),
+    );
+    db.execute_raw(stmt(
+        &format!(
+            "UPDATE organisations o SET name = x.name, type = x.type, category = x.category, \
+             pipeline_stage = x.pipeline_stage, email = x.email, phone = x.phone, \
+             website = x.website, address = x.address, city = x.city, postcode = x.postcode, \
+             country = x.country, notes = x.notes, owner_id = x.owner_id, active = x.active, \
+             expected_amount = x.expected_amount::numeric, tags = coalesce(x.tags, '{{}}'), \
+             stage_changed_at = CASE WHEN x.stage_changed THEN now() ELSE o.stage_changed_at END, \
+             stuck_alerted_at = CASE WHEN x.stage_changed THEN NULL ELSE o.stuck_alerted_at END, \
+             updated_at = now() FROM jsonb_to_recordset($2) AS {FIELDS_RECORDSET} \
+             WHERE o.tenant_id = $1 AND o.id = x.id"
+        ),
+        [tenant.into(), data.into()],
+    ))
+    .await?;
+    let moves = serde_json::Value::Array(
+        rows.iter()
+            .filter(|(cur, f)| f.pipeline_stage != cur.pipeline_stage)
+            .map(|(cur, f)| {
+                serde_json::json!({"id": cur.id, "sid": Uuid::now_v7(),
+                    "from": cur.pipeline_stage, "to": f.pipeline_stage})
+            })
+            .collect(),
+    );
+    db.execute_raw(stmt(
+        "INSERT INTO organisation_stage_changes (tenant_id, id, organisation_id, from_stage, \
+         to_stage, changed_by) SELECT $1, x.sid, x.id, x.\"from\", x.\"to\", $3 \
+         FROM jsonb_to_recordset($2) AS x(id uuid, sid uuid, \"from\" text, \"to\" text)",
+        [tenant.into(), moves.into(), actor.into()],
+    ))
+    .await?;
+    ordered(db, tenant, rows.iter().map(|(cur, _)| cur.id)).await
+}
+
+async fn ordered(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    ids: impl Iterator<Item = Uuid>,
+) -> Result<Vec<Organisation>> {
+    let ids: Vec<Uuid> = ids.collect();
+    let mut found: std::collections::HashMap<Uuid, Organisation> = find_many(db, tenant, &ids)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

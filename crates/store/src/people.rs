@@ -608,6 +608,170 @@ pub fn contacts_sort_len() -> usize {
     default_sort().len()
 }
 
+const FIELDS_RECORDSET: &str = "x(id uuid, first_name text, last_name text, email text, \
+    phone text, job_title text, notes text, owner_id uuid, active boolean, tags text[])";
+
+fn fields_json(id: Uuid, f: &PersonFields) -> serde_json::Value {
+    serde_json::json!({
+        "id": id, "first_name": f.first_name, "last_name": f.last_name, "email": f.email,
+        "phone": f.phone, "job_title": f.job_title, "notes": f.notes, "owner_id": f.owner_id,
+        "active": f.active, "tags": f.tags,
+    })
+}
+
+/// Live people whose email (or lower-cased last name) is among `keys`, for imports that
+/// upsert; the caller compares first names.
+pub async fn find_by_keys(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    by_email: bool,
+    keys: &[String],
+) -> Result<Vec<Person>> {
+    let expr = if by_email {
+        "p.email"
+    } else {
+        "lower(p.last_name)"
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM people p WHERE p.tenant_id = $1 AND p.deleted_at IS NULL \
+         AND {expr} = ANY($2) ORDER BY p.id FOR UPDATE OF p"
+    );
+    Ok(
+        Person::find_by_statement(stmt(&sql, [tenant.into(), keys.to_vec().into()]))
+            .all(db)
+            .await?,
+    )
+}
+
+async fn ordered(db: &impl ConnectionTrait, tenant: Uuid, ids: Vec<Uuid>) -> Result<Vec<Person>> {
+    let sql = format!("SELECT {COLUMNS} FROM people p WHERE p.tenant_id = $1 AND p.id = ANY($2)");
+    let mut found: std::collections::HashMap<Uuid, Person> =
+        Person::find_by_statement(stmt(&sql, [tenant.into(), ids.clone().into()]))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
+/// Insert many people in one statement, for imports. Returns the rows in the order given.
+pub async fn insert_many(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    rows: &[(Uuid, PersonFields)],
+) -> Result<Vec<Person>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let data = serde_json::Value::Array(rows.iter().map(|(id, f)| fields_json(*id, f)).collect());
+    db.execute_raw(stmt(
+        &format!(
+            "INSERT INTO people (tenant_id, id, first_name, last_name, email, phone, job_title, \
+             notes, owner_id, active, tags) SELECT $1, x.id, x.first_name, x.last_name, x.email, \
+             x.phone, x.job_title, x.notes, x.owner_id, x.active, coalesce(x.tags, '{{}}') \
+             FROM jsonb_to_recordset($2) AS {FIELDS_RECORDSET}"
+        ),
+        [tenant.into(), data.into()],
+    ))
+    .await?;
+    ordered(db, tenant, rows.iter().map(|(id, _)| *id).collect()).await
+}
+
+/// Write many people's fields in one statement. Returns the rows in the order given.
+pub async fn update_many(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    rows: &[(Uuid, PersonFields)],
+) -> Result<Vec<Person>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let data = serde_json::Value::Array(rows.iter().map(|(id, f)| fields_json(*id, f)).collect());
+    db.execute_raw(stmt(
+        &format!(
+            "UPDATE people p SET first_name = x.first_name, last_name = x.last_name, \
+             email = x.email, phone = x.phone, job_title = x.job_title, notes = x.notes, \
+             owner_id = x.owner_id, active = x.active, tags = coalesce(x.tags, '{{}}'), \
+             updated_at = now() FROM jsonb_to_recordset($2) AS {FIELDS_RECORDSET} \
+             WHERE p.tenant_id = $1 AND p.id = x.id"
+        ),
+        [tenant.into(), data.into()],
+    ))
+    .await?;
+    ordered(db, tenant, rows.iter().map(|(id, _)| *id).collect()).await
+}
+
+/// The (person, organisation) pairs among `people` that are already linked, and the people
+/// who already have a primary link.
+pub async fn existing_links(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    people: &[Uuid],
+) -> Result<(Vec<(Uuid, Uuid)>, Vec<Uuid>)> {
+    let rows = db
+        .query_all_raw(stmt(
+            "SELECT person_id, organisation_id, is_primary FROM person_organisations \
+             WHERE tenant_id = $1 AND person_id = ANY($2)",
+            [tenant.into(), people.to_vec().into()],
+        ))
+        .await?;
+    let mut pairs = Vec::with_capacity(rows.len());
+    let mut primary = Vec::new();
+    for r in rows {
+        let p: Uuid = r.try_get("", "person_id")?;
+        let o: Uuid = r.try_get("", "organisation_id")?;
+        if r.try_get::<bool>("", "is_primary")? {
+            primary.push(p);
+        }
+        pairs.push((p, o));
+    }
+    Ok((pairs, primary))
+}
+
+/// Create many links (person, organisation, role, primary) in one statement. Returns them.
+pub async fn insert_links_many(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    links: &[(Uuid, Uuid, Option<String>, bool)],
+) -> Result<Vec<Link>> {
+    if links.is_empty() {
+        return Ok(Vec::new());
+    }
+    let data = serde_json::Value::Array(
+        links
+            .iter()
+            .map(|(p, o, role, primary)| {
+                serde_json::json!({"p": p, "o": o, "role": role, "is_primary": primary})
+            })
+            .collect(),
+    );
+    db.execute_raw(stmt(
+        "INSERT INTO person_organisations (tenant_id, person_id, organisation_id, role, \
+         is_primary) SELECT $1, x.p, x.o, x.role, x.is_primary \
+         FROM jsonb_to_recordset($2) AS x(p uuid, o uuid, role text, is_primary boolean)",
+        [tenant.into(), data.into()],
+    ))
+    .await?;
+    let people: Vec<Uuid> = links.iter().map(|l| l.0).collect();
+    let mut sql = Sql::new(LINK_SELECT);
+    sql.push(" WHERE po.tenant_id = ")
+        .bind(tenant)
+        .push(" AND po.person_id = ANY(")
+        .bind(people)
+        .push(")");
+    let found = Link::find_by_statement(sql.build()).all(db).await?;
+    Ok(links
+        .iter()
+        .filter_map(|(p, o, _, _)| {
+            found
+                .iter()
+                .find(|l| l.person_id == *p && l.organisation_id == *o)
+                .cloned()
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -622,7 +622,7 @@ async fn update_in(
             Some(&after),
         )
         .await?;
-        crate::routes::pipeline::run_stage_actions(tx, p, &updated).await?;
+        crate::routes::pipeline::run_stage_actions(&**tx, p, &updated).await?;
     }
     Ok(updated)
 }

@@ -93,7 +93,7 @@ pub fn out(p: Person) -> PersonOut {
     }
 }
 
-fn link_out(l: Link) -> PersonOrganisationOut {
+pub(crate) fn link_out(l: Link) -> PersonOrganisationOut {
     PersonOrganisationOut {
         person_id: l.person_id,
         organisation_id: l.organisation_id,
