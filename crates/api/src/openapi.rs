@@ -2,7 +2,7 @@
 //! writes it to `openapi/openapi.json`; a test fails when the committed file drifts.
 
 use crate::routes::{
-    admin, api_keys, auth, documents, health, imports, interactions, jobs, mandates, me,
+    admin, api_keys, auth, documents, exports, health, imports, interactions, jobs, mandates, me,
     organisations, people, pipeline, products, roles, search, tasks, teams, users, webhooks,
 };
 use utoipa::{
@@ -81,6 +81,8 @@ use utoipa::{
         imports::update_import, imports::delete_import, imports::dry_run_import,
         imports::run_import, imports::import_error_report, imports::import_template,
         jobs::get_job, jobs::cancel_job,
+        exports::export_organisations, exports::export_people, exports::export_mandates,
+        exports::export_tasks, exports::export_interactions,
     ),
     modifiers(&Security),
     tags(
@@ -103,6 +105,7 @@ use utoipa::{
         (name = "search", description = "Global search (French full text, accents and typos tolerated) and autocomplete"),
         (name = "imports", description = "Imports of organisations and people from CSV, XLSX, XLS and ODS files: detection, mapping, dry run, run, error report, templates"),
         (name = "jobs", description = "Background jobs: status, progress, cancellation"),
+        (name = "exports", description = "Exports of filtered lists as CSV, XLSX (with statistics and a chart) and PDF reports"),
         (name = "operations", description = "Health checks"),
     )
 )]

@@ -655,6 +655,20 @@ async fn ordered(db: &impl ConnectionTrait, tenant: Uuid, ids: Vec<Uuid>) -> Res
     Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
+/// People by id (any state), in no particular order.
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Person>> {
+    let sql = format!("SELECT {COLUMNS} FROM people p WHERE p.tenant_id = $1 AND p.id = ANY($2)");
+    Ok(
+        Person::find_by_statement(stmt(&sql, [tenant.into(), ids.to_vec().into()]))
+            .all(db)
+            .await?,
+    )
+}
+
 /// Insert many people in one statement, for imports. Returns the rows in the order given.
 pub async fn insert_many(
     db: &impl ConnectionTrait,

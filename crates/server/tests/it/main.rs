@@ -6,6 +6,7 @@ mod admin_api;
 mod auth;
 mod bad_input;
 mod documents;
+mod exports;
 mod helpers;
 mod imports;
 mod interactions;
