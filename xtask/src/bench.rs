@@ -1,6 +1,7 @@
-//! `cargo xtask bench search`: the search benchmark (`bench/search`) against a private
-//! PostgreSQL cluster under `<root>/.data/bench`. The cluster and its data are kept between
-//! runs (generating millions of rows takes minutes) and the server is stopped at the end,
+//! `cargo xtask bench search`: the search benchmark (`bench/search`), and `cargo xtask bench
+//! import`: the import and export benchmark (`bench/import`), against a private PostgreSQL
+//! cluster under `<root>/.data/bench`. The cluster and its data are kept between runs
+//! (generating millions of rows takes minutes) and the server is stopped at the end,
 //! including after a failure or Ctrl+C. Never part of `cargo xtask test`.
 
 use std::path::Path;
@@ -21,13 +22,45 @@ const PG_BENCH_OPTIONS: &str = "-c shared_buffers=1GB -c maintenance_work_mem=1G
 
 pub const USAGE: &str = "\
 Usage: cargo xtask bench search [--scale F] [--rounds N] [--concurrency N] [--fresh]
+       cargo xtask bench import [--rows N] [--export-rows N]
 
   --scale F        multiply the row counts (1 = 1,000,000 organisations and 2,000,000 people
                    in one tenant plus 100,000 rows in a second one); default 1
   --rounds N       timed runs of each query of the mix; default 20
   --concurrency N  clients querying at the same time; default 1
   --fresh          drop the generated data and start again (needed to change the scale)
+
+  import: builds `relais` in release mode, then imports generated files end to end over
+  HTTP next to `psql \\copy` of the same rows, and times exports
+  --rows N         rows of each imported file (organisations CSV and XLSX, people CSV);
+                   default 100000
+  --export-rows N  rows of the large CSV export; default 1000000
 ";
+
+/// Options of `bench import`, forwarded to the benchmark binary once checked.
+fn parse_import(args: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--rows" | "--export-rows" => {
+                let value = it
+                    .next()
+                    .ok_or_else(|| format!("{arg} needs a value\n\n{USAGE}"))?;
+                if !value
+                    .parse::<u64>()
+                    .is_ok_and(|v| (1..=5_000_000).contains(&v))
+                {
+                    return Err(format!("invalid value {value:?} for {arg}\n\n{USAGE}"));
+                }
+                out.push(arg.clone());
+                out.push(value.clone());
+            }
+            other => return Err(format!("unknown option `{other}`\n\n{USAGE}")),
+        }
+    }
+    Ok(out)
+}
 
 /// Options of `bench search`, checked here so that mistakes fail before anything starts.
 #[derive(Debug, Default, PartialEq)]
@@ -66,6 +99,10 @@ fn parse(args: &[String]) -> Result<Options> {
 
 pub fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
     let opts = match args {
+        [what, rest @ ..] if what == "import" => {
+            let forwarded = parse_import(rest)?;
+            return run_import(root, &forwarded);
+        }
         [what, rest @ ..] if what == "search" => parse(rest)?,
         [what, ..] => return Err(format!("unknown benchmark `{what}`\n\n{USAGE}")),
         [] => return Err(format!("which benchmark?\n\n{USAGE}")),
@@ -86,6 +123,71 @@ pub fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
     );
     sys::with_cleanup(outcome, cluster.stop("fast")).map(|()| ExitCode::SUCCESS)
 }
+
+fn run_import(root: &Path, forwarded: &[String]) -> Result<ExitCode> {
+    let interrupted = sys::interrupt_flag()?;
+    apt::ensure_packages(&[Tool::Postgres])?;
+    let dir = root.join(".data").join("bench").join("pg");
+    if let Ok(stale) = PgCluster::new(dir.clone(), 0) {
+        let _ = stale.stop("fast");
+    }
+    let port = sys::free_ports(1)?[0];
+    let cluster = PgCluster::new(dir, port)?;
+    let outcome = (|| -> Result {
+        cluster.init_if_missing()?;
+        cluster.start(PG_BENCH_OPTIONS)?;
+        cluster.ensure_roles_and_db(IMPORT_DB)?;
+        sys::check_interrupted(&interrupted)?;
+        println!("building relais and the benchmark (release)");
+        let status = sys::status(sys::cargo(root).args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "relais-server",
+            "-p",
+            "relais-bench-import",
+        ]))?;
+        if !status.success() {
+            return Err(format!("the release build failed ({status})"));
+        }
+        sys::check_interrupted(&interrupted)?;
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| root.join("target"))
+            .join("release");
+        let started = Instant::now();
+        let mut cmd = std::process::Command::new(target.join("relais-bench-import"));
+        cmd.current_dir(root)
+            .args(forwarded)
+            .env("BENCH_ADMIN_URL", cluster.url(pg::OWNER_ROLE, IMPORT_DB))
+            .env("BENCH_APP_URL", cluster.url(pg::APP_ROLE, IMPORT_DB))
+            .env("BENCH_RELAIS_BIN", target.join("relais"))
+            .env("BENCH_PSQL", cluster.bin_dir.join("psql"))
+            .env(
+                "BENCH_WORK_DIR",
+                root.join(".data").join("bench").join("import"),
+            );
+        let status = sys::status(&mut cmd)?;
+        sys::check_interrupted(&interrupted)?;
+        if !status.success() {
+            return Err(format!("the import benchmark failed ({status})"));
+        }
+        println!(
+            "bench import: done in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    })();
+    println!(
+        "stopping PostgreSQL (the data stays in {})",
+        cluster.dir.display()
+    );
+    sys::with_cleanup(outcome, cluster.stop("fast")).map(|()| ExitCode::SUCCESS)
+}
+
+/// The import benchmark's database (each run uses new tenants in it).
+const IMPORT_DB: &str = "relais_bench_import";
 
 fn start_and_run(
     root: &Path,
@@ -139,5 +241,18 @@ mod tests {
         assert!(parse(&args(&["--rounds", "0"])).is_err());
         assert!(parse(&args(&["--concurrency", "x"])).is_err());
         assert!(parse(&args(&["--other"])).is_err());
+    }
+
+    #[test]
+    fn import_options_are_checked() {
+        assert_eq!(parse_import(&[]).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            parse_import(&args(&["--rows", "1000"])).unwrap(),
+            args(&["--rows", "1000"])
+        );
+        assert!(parse_import(&args(&["--rows"])).is_err());
+        assert!(parse_import(&args(&["--rows", "0"])).is_err());
+        assert!(parse_import(&args(&["--export-rows", "x"])).is_err());
+        assert!(parse_import(&args(&["--scale", "1"])).is_err());
     }
 }

@@ -30,7 +30,8 @@ Commands:
   run     Start PostgreSQL, migrate, create the demo tenant and serve Relais on this machine
   test    Run fmt, clippy and every workspace test against throwaway PostgreSQL and Redis
   web     Build the web app into frontend/dist (served by `relais serve`)
-  bench   `bench search`: search latency on millions of generated rows (not part of `test`)
+  bench   `bench search`: search latency on millions of generated rows; `bench import`:
+          imports and exports end to end against `psql \\copy` (not part of `test`)
 ";
 
 fn main() -> ExitCode {
