@@ -198,6 +198,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tasks") view=tasks::TasksPage/>
                     <Route path=path!("mandates") view=catalogue::MandatesPage/>
                     <Route path=path!("products") view=catalogue::ProductsPage/>
+                    <Route path=path!("imports") view=crate::pages::imports::ImportPage/>
                     <Route path=path!("settings") view=settings::SettingsPage/>
                     <Route path=path!("admin") view=admin::AdminPage/>
                 </ParentRoute>
@@ -361,6 +362,16 @@ pub fn Layout() -> impl IntoView {
                                 {tr("nav.tasks")}
                             </a>
                         </li>
+                        <Show when=move || {
+                            c.can(Resource::Organisations, Action::Import)
+                                || c.can(Resource::People, Action::Import)
+                        }>
+                            <li>
+                                <a href="/imports" aria-current=current("/imports")>
+                                    {tr("import.nav")}
+                                </a>
+                            </li>
+                        </Show>
                         <li>
                             <a href="/settings" aria-current=current("/settings")>
                                 {tr("nav.settings")}

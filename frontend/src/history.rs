@@ -2,7 +2,7 @@
 //! formatted for the reader (stage names, amounts, dates) rather than wire codes.
 
 use crate::format;
-use crate::i18n::{Lang, lookup, t};
+use crate::i18n::{Lang, lookup, t, t_args};
 use chrono::{DateTime, Utc};
 use relais_domain::crm::{Category, OrganisationType, PipelineStage};
 use serde_json::Value;
@@ -96,6 +96,25 @@ pub fn changes(lang: Lang, tz_offset: i32, data: &Value) -> Vec<Change> {
     out
 }
 
+/// Where a change came from when an import wrote it: "Importé depuis « x.csv », ligne 12".
+pub fn source(lang: Lang, data: &Value) -> Option<String> {
+    let s = data.get("source")?;
+    if s.get("type")?.as_str()? != "import" {
+        return None;
+    }
+    let file = s.get("file_name")?.as_str()?;
+    let line = s
+        .get("line")
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+        .to_string();
+    Some(t_args(
+        lang,
+        "import.history.source",
+        &[("file", file), ("line", &line)],
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +160,21 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn imported_changes_say_from_which_file() {
+        let data = json!({"after": {"name": "A"}, "source": {"type": "import",
+            "import_id": "x", "file_name": "prospects.csv", "line": 12}});
+        assert_eq!(
+            source(Lang::Fr, &data).as_deref(),
+            Some("Importé depuis « prospects.csv », ligne 12")
+        );
+        assert_eq!(
+            source(Lang::En, &data).as_deref(),
+            Some("Imported from “prospects.csv”, line 12")
+        );
+        assert_eq!(source(Lang::Fr, &json!({"after": {}})), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod format;
 pub mod history;
 pub mod i18n;
+pub mod imports;
 pub mod problem;
 pub mod state;
 

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod catalogue;
+pub mod imports;
 pub mod not_found;
 pub mod organisations;
 pub mod people;
