@@ -459,20 +459,26 @@ impl<'a> Run<'a> {
         let opts = ui::read_options(self.imp);
         let limits = ui::limits(self.state);
         let path = source_path(&self.dir);
-        let total = {
-            let (path, opts, limits) = (path.clone(), opts.clone(), limits.clone());
-            tokio::task::spawn_blocking(move || sheets::count_rows(&path, format, &opts, &limits))
-                .await
-                .map_err(|e| Stop::Fatal(e.to_string()))?
-                .map_err(|e| Stop::Fatal(e.message))?
-        };
+        // A CSV is counted first (fast); a workbook declares its size as it is opened.
         let max_rows = self.state.cfg.imports.max_rows;
-        if total > max_rows {
-            return Err(Stop::Fatal(format!(
-                "the file has {total} rows; at most {max_rows} can be imported at once"
-            )));
+        let too_many = |n: u64| {
+            Stop::Fatal(format!(
+                "the file has {n} rows; at most {max_rows} can be imported at once"
+            ))
+        };
+        if format == Format::Csv {
+            let (path, opts, limits) = (path.clone(), opts.clone(), limits.clone());
+            let total = tokio::task::spawn_blocking(move || {
+                sheets::count_rows(&path, format, &opts, &limits)
+            })
+            .await
+            .map_err(|e| Stop::Fatal(e.to_string()))?
+            .map_err(|e| Stop::Fatal(e.message))?;
+            if total > max_rows {
+                return Err(too_many(total));
+            }
+            self.report.total_rows = total;
         }
-        self.report.total_rows = total;
         self.progress().await?;
         let batch = self.state.cfg.imports.batch_rows.max(1);
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Item>>(2);
@@ -500,7 +506,17 @@ impl<'a> Run<'a> {
         while let Some(items) = rx.recv().await {
             let mut good = Vec::with_capacity(items.len());
             for item in items {
+                if self.report.processed >= max_rows && matches!(item, Item::Row(_) | Item::Bad(_))
+                {
+                    outcome = Err(too_many(self.report.processed + 1));
+                    break;
+                }
                 match item {
+                    Item::Size(n) if n > max_rows => {
+                        outcome = Err(too_many(n));
+                        break;
+                    }
+                    Item::Size(n) => self.report.total_rows = n,
                     Item::Header(_) => {}
                     Item::Row(r) => {
                         self.report.processed += 1;
@@ -538,6 +554,9 @@ impl<'a> Run<'a> {
                     }
                 }
             }
+            if outcome.is_err() {
+                break;
+            }
             let written = match &single {
                 Some(t) => self.write_batch(t, good).await,
                 None => match self.begin().await {
@@ -558,6 +577,10 @@ impl<'a> Run<'a> {
             }
         }
         drop(rx);
+        if outcome.is_ok() && !self.report.cancelled {
+            // A sheet's declared size counts blank rows; the rows read are the truth.
+            self.report.total_rows = self.report.processed;
+        }
         let read = reader.await.map_err(|e| Stop::Fatal(e.to_string()))?;
         if outcome.is_ok()
             && let Err(e) = read

@@ -116,6 +116,8 @@ pub struct RowIssue {
 /// What [`read`] hands to its callback, in file order: the header once, then rows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Item {
+    /// Workbooks: the data rows the sheet declares (blank ones included), before the header.
+    Size(u64),
     Header(Row),
     Row(Row),
     Bad(RowIssue),
@@ -251,6 +253,7 @@ pub fn probe(
     let mut issues = Vec::new();
     let info = read(path, format, &resolved, limits, |item| {
         match item {
+            Item::Size(_) => {}
             Item::Header(h) => headers = Some(h),
             Item::Row(r) => rows.push(r),
             Item::Bad(b) => issues.push(b),
@@ -405,6 +408,13 @@ pub fn read(
             let sheets = wb.sheet_names();
             let sheet = pick_sheet(&sheets, opts.sheet.as_deref())?;
             let mut cells = wb.worksheet_cells_reader(&sheet).map_err(corrupt)?;
+            let d = cells.dimensions();
+            if d.end.0 > d.start.0 && f(Item::Size(u64::from(d.end.0 - d.start.0))).is_break() {
+                return Ok(SheetInfo {
+                    sheets,
+                    sheet: Some(sheet),
+                });
+            }
             let mut current: Option<u32> = None;
             let mut row: Vec<String> = Vec::new();
             let mut wide = false;
@@ -461,6 +471,12 @@ pub fn read(
                 (sheets, sheet, range)
             };
             let (top, left) = range.start().unwrap_or((0, 0));
+            if range.height() > 1 && f(Item::Size(range.height() as u64 - 1)).is_break() {
+                return Ok(SheetInfo {
+                    sheets,
+                    sheet: Some(sheet),
+                });
+            }
             for (i, r) in range.rows().enumerate() {
                 let mut cells: Vec<String> = Vec::with_capacity(left as usize + r.len());
                 cells.resize(left as usize, String::new());
@@ -584,7 +600,7 @@ pub fn count_rows(
     }
     let mut n: u64 = 0;
     read(path, format, opts, limits, |item| {
-        if !matches!(item, Item::Header(_)) {
+        if matches!(item, Item::Row(_) | Item::Bad(_)) {
             n += 1;
         }
         ControlFlow::Continue(())

@@ -379,6 +379,7 @@ async fn xlsx_xls_and_ods() {
     );
     let done = run(&app, tok, imp["id"].as_str().unwrap(), "run").await;
     assert_eq!(done["report"]["created"], 2, "{done}");
+    assert_eq!(done["report"]["total_rows"], 2);
 
     let xls = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -566,6 +567,7 @@ pub fn read_xlsx(bytes: &[u8]) -> Vec<Vec<String>> {
         |item| {
             match item {
                 relais_sheets::Item::Header(r) | relais_sheets::Item::Row(r) => rows.push(r.cells),
+                relais_sheets::Item::Size(_) => {}
                 relais_sheets::Item::Bad(b) => panic!("{b:?}"),
             }
             ControlFlow::Continue(())
@@ -656,6 +658,42 @@ async fn upserts_update_instead_of_duplicating() {
     .await;
     let done = run(&app, tok, imp["id"].as_str().unwrap(), "run").await;
     assert_eq!(done["report"]["unchanged"], 3, "{done}");
+    // Upsert by email: the same address (any case) updates, whatever the name.
+    let by_email = "nom;email\nAlpha Gestion;contact@alpha.fr\n";
+    let imp = upload(&app, tok, "organisations", "e1.csv", by_email.as_bytes()).await;
+    let (status, _) = app
+        .patch_json(
+            &format!("/api/v1/imports/{}", imp["id"].as_str().unwrap()),
+            tok,
+            json!({"upsert_key": "email"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    run(&app, tok, imp["id"].as_str().unwrap(), "run").await;
+    let renamed = "nom;email\nAlpha Gestion Privée;CONTACT@alpha.fr\n";
+    let imp = upload(&app, tok, "organisations", "e2.csv", renamed.as_bytes()).await;
+    let (status, _) = app
+        .patch_json(
+            &format!("/api/v1/imports/{}", imp["id"].as_str().unwrap()),
+            tok,
+            json!({"upsert_key": "email"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let done = run(&app, tok, imp["id"].as_str().unwrap(), "run").await;
+    assert_eq!(done["report"]["updated"], 1, "{done}");
+    assert!(
+        orgs_by_name(&app, tok)
+            .await
+            .iter()
+            .any(|o| o["name"] == "Alpha Gestion Privée")
+    );
+    assert!(
+        !orgs_by_name(&app, tok)
+            .await
+            .iter()
+            .any(|o| o["name"] == "Alpha Gestion")
+    );
     // Upsert by email needs an email column.
     let (status, body) = app
         .patch_json(
