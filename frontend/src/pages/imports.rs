@@ -442,6 +442,81 @@ fn Detected(
             }
         })
         .collect_view();
+    // How the file is read: encoding and delimiter (CSV) or the sheet (workbooks).
+    let reading = {
+        let csv = i.format == "csv";
+        let encoding = i.encoding.clone().unwrap_or_default();
+        let delimiter = i.delimiter.clone().unwrap_or_default();
+        let sheet = i.sheet.clone().unwrap_or_default();
+        let sheets = i.sheets.clone();
+        let disabled = move || !editable.get() || busy.get();
+        if csv {
+            let encodings = ["utf-8", "windows-1252"]
+                .into_iter()
+                .map(|e| view! { <option value=e selected=e == encoding>{e}</option> })
+                .collect_view();
+            let delimiters = [(",", "comma"), (";", "semicolon"), ("\t", "tab")]
+                .into_iter()
+                .map(|(d, code)| {
+                    view! {
+                        <option value=code selected=d == delimiter>{tr(logic::delimiter_key(d))}</option>
+                    }
+                })
+                .collect_view();
+            view! {
+                <div class="field">
+                    <label for="import-encoding">{tr("import.encoding")}</label>
+                    <select
+                        id="import-encoding"
+                        disabled=disabled
+                        on:change=move |ev| {
+                            on_patch.run(ImportPatch { encoding: Some(event_target_value(&ev)), ..ImportPatch::default() });
+                        }
+                    >
+                        {encodings}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="import-delimiter">{tr("import.delimiter")}</label>
+                    <select
+                        id="import-delimiter"
+                        disabled=disabled
+                        on:change=move |ev| {
+                            on_patch.run(ImportPatch { delimiter: Some(event_target_value(&ev)), ..ImportPatch::default() });
+                        }
+                    >
+                        {delimiters}
+                    </select>
+                </div>
+            }
+                .into_any()
+        } else if sheets.len() > 1 {
+            let options = sheets
+                .into_iter()
+                .map(|name| {
+                    let selected = name == sheet;
+                    view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                })
+                .collect_view();
+            view! {
+                <div class="field">
+                    <label for="import-sheet">{tr("import.sheet")}</label>
+                    <select
+                        id="import-sheet"
+                        disabled=disabled
+                        on:change=move |ev| {
+                            on_patch.run(ImportPatch { sheet: Some(event_target_value(&ev)), ..ImportPatch::default() });
+                        }
+                    >
+                        {options}
+                    </select>
+                </div>
+            }
+                .into_any()
+        } else {
+            ().into_any()
+        }
+    };
     let mode = i.mode;
     let people = i.type_ == relais_domain::imports::ImportKind::People;
     let create_orgs = i.create_missing_organisations;
@@ -481,6 +556,7 @@ fn Detected(
             <p class="muted" id="import-detected">{detected}</p>
             <div class="import-grid" id="import-mapping">{columns}</div>
             <div class="import-grid">
+                {reading}
                 <div class="field">
                     <label for="import-key">{tr("import.key")}</label>
                     <select
