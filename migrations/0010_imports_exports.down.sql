@@ -1,3 +1,5 @@
+DROP FUNCTION IF EXISTS import_match_people(boolean, text[], text[]);
+DROP FUNCTION IF EXISTS import_match_organisations(boolean, text[]);
 DROP TABLE IF EXISTS imports;
 DROP INDEX IF EXISTS organisations_email_idx;
 DROP INDEX IF EXISTS jobs_creator_idx;

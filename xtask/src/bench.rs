@@ -136,6 +136,9 @@ fn run_import(root: &Path, forwarded: &[String]) -> Result<ExitCode> {
     let outcome = (|| -> Result {
         cluster.init_if_missing()?;
         cluster.start(PG_BENCH_OPTIONS)?;
+        // Every run starts from an empty database: the timings then do not depend on what an
+        // earlier run left.
+        cluster.psql_super(&format!("DROP DATABASE IF EXISTS {IMPORT_DB} WITH (FORCE)"))?;
         cluster.ensure_roles_and_db(IMPORT_DB)?;
         sys::check_interrupted(&interrupted)?;
         println!("building relais and the benchmark (release)");

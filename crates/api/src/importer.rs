@@ -1047,11 +1047,7 @@ impl<'a> Run<'a> {
         let mut counts = ChunkCounts::default();
         let keys: Vec<Option<String>> = rows.iter().map(|r| self.key_of(&r.values)).collect();
         let by_email = self.key == UpsertKey::Email;
-        let lookups: Vec<String> = keys
-            .iter()
-            .flatten()
-            .map(|k| k.split('|').next().unwrap_or("").to_owned())
-            .collect();
+        let lookups: Vec<String> = keys.iter().flatten().cloned().collect();
         let existing = if lookups.is_empty() {
             Vec::new()
         } else {

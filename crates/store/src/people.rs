@@ -619,40 +619,39 @@ fn fields_json(id: Uuid, f: &PersonFields) -> serde_json::Value {
     })
 }
 
-/// Live people whose email (or lower-cased last name) is among `keys`, for imports that
-/// upsert; the caller compares first names.
+/// Live people matching `keys`, locked, for imports that upsert: emails, or
+/// `"last name|first name"` lower-cased (`"martin|"` for no first name). Ids from
+/// `import_match_people`.
 pub async fn find_by_keys(
     db: &impl ConnectionTrait,
     tenant: Uuid,
     by_email: bool,
     keys: &[String],
 ) -> Result<Vec<Person>> {
-    let expr = if by_email {
-        "p.email"
-    } else {
-        "lower(p.last_name)"
-    };
+    let (mut main, mut first) = (Vec::with_capacity(keys.len()), Vec::new());
+    for k in keys {
+        match k.split_once('|') {
+            Some((l, f)) if !by_email => {
+                main.push(l.to_owned());
+                first.push(f.to_owned());
+            }
+            _ => main.push(k.clone()),
+        }
+    }
+    if by_email {
+        first = vec![String::new(); main.len()];
+    }
     let sql = format!(
         "SELECT {COLUMNS} FROM people p WHERE p.tenant_id = $1 AND p.deleted_at IS NULL \
-         AND {expr} = ANY($2) ORDER BY p.id FOR UPDATE OF p"
+         AND p.id = ANY(ARRAY(SELECT m.id FROM import_match_people($2, $3, $4) m)) \
+         ORDER BY p.id FOR UPDATE OF p"
     );
-    Ok(
-        Person::find_by_statement(stmt(&sql, [tenant.into(), keys.to_vec().into()]))
-            .all(db)
-            .await?,
-    )
-}
-
-async fn ordered(db: &impl ConnectionTrait, tenant: Uuid, ids: Vec<Uuid>) -> Result<Vec<Person>> {
-    let sql = format!("SELECT {COLUMNS} FROM people p WHERE p.tenant_id = $1 AND p.id = ANY($2)");
-    let mut found: std::collections::HashMap<Uuid, Person> =
-        Person::find_by_statement(stmt(&sql, [tenant.into(), ids.clone().into()]))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
-    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    Ok(Person::find_by_statement(stmt(
+        &sql,
+        [tenant.into(), by_email.into(), main.into(), first.into()],
+    ))
+    .all(db)
+    .await?)
 }
 
 /// People by id (any state), in no particular order.
@@ -669,6 +668,47 @@ pub async fn find_many(
     )
 }
 
+/// Stored columns the writes do not set, read back with `RETURNING`.
+#[derive(FromQueryResult)]
+struct Written {
+    id: Uuid,
+    last_contact_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    owner_team_id: Option<Uuid>,
+}
+
+const WRITTEN: &str = "p.id, p.last_contact_at, p.created_at, p.updated_at, \
+    (SELECT u.team_id FROM users u WHERE u.tenant_id = $1 AND u.id = p.owner_id) AS owner_team_id";
+
+fn assemble(tenant: Uuid, rows: &[(Uuid, PersonFields)], written: Vec<Written>) -> Vec<Person> {
+    let mut by_id: std::collections::HashMap<Uuid, Written> =
+        written.into_iter().map(|w| (w.id, w)).collect();
+    rows.iter()
+        .filter_map(|(id, f)| {
+            let w = by_id.remove(id)?;
+            Some(Person {
+                tenant_id: tenant,
+                id: *id,
+                first_name: f.first_name.clone(),
+                last_name: f.last_name.clone(),
+                email: f.email.clone(),
+                phone: f.phone.clone(),
+                job_title: f.job_title.clone(),
+                notes: f.notes.clone(),
+                owner_id: f.owner_id,
+                owner_team_id: w.owner_team_id,
+                tags: f.tags.clone(),
+                active: f.active,
+                last_contact_at: w.last_contact_at,
+                created_at: w.created_at,
+                updated_at: w.updated_at,
+                deleted_at: None,
+            })
+        })
+        .collect()
+}
+
 /// Insert many people in one statement, for imports. Returns the rows in the order given.
 pub async fn insert_many(
     db: &impl ConnectionTrait,
@@ -679,17 +719,19 @@ pub async fn insert_many(
         return Ok(Vec::new());
     }
     let data = serde_json::Value::Array(rows.iter().map(|(id, f)| fields_json(*id, f)).collect());
-    db.execute_raw(stmt(
+    let written = Written::find_by_statement(stmt(
         &format!(
-            "INSERT INTO people (tenant_id, id, first_name, last_name, email, phone, job_title, \
-             notes, owner_id, active, tags) SELECT $1, x.id, x.first_name, x.last_name, x.email, \
-             x.phone, x.job_title, x.notes, x.owner_id, x.active, coalesce(x.tags, '{{}}') \
-             FROM jsonb_to_recordset($2) AS {FIELDS_RECORDSET}"
+            "INSERT INTO people AS p (tenant_id, id, first_name, last_name, email, phone, \
+             job_title, notes, owner_id, active, tags) SELECT $1, x.id, x.first_name, \
+             x.last_name, x.email, x.phone, x.job_title, x.notes, x.owner_id, x.active, \
+             coalesce(x.tags, '{{}}') FROM jsonb_to_recordset($2) AS {FIELDS_RECORDSET} \
+             RETURNING {WRITTEN}"
         ),
         [tenant.into(), data.into()],
     ))
+    .all(db)
     .await?;
-    ordered(db, tenant, rows.iter().map(|(id, _)| *id).collect()).await
+    Ok(assemble(tenant, rows, written))
 }
 
 /// Write many people's fields in one statement. Returns the rows in the order given.
@@ -702,18 +744,19 @@ pub async fn update_many(
         return Ok(Vec::new());
     }
     let data = serde_json::Value::Array(rows.iter().map(|(id, f)| fields_json(*id, f)).collect());
-    db.execute_raw(stmt(
+    let written = Written::find_by_statement(stmt(
         &format!(
             "UPDATE people p SET first_name = x.first_name, last_name = x.last_name, \
              email = x.email, phone = x.phone, job_title = x.job_title, notes = x.notes, \
              owner_id = x.owner_id, active = x.active, tags = coalesce(x.tags, '{{}}'), \
              updated_at = now() FROM jsonb_to_recordset($2) AS {FIELDS_RECORDSET} \
-             WHERE p.tenant_id = $1 AND p.id = x.id"
+             WHERE p.tenant_id = $1 AND p.id = x.id RETURNING {WRITTEN}"
         ),
         [tenant.into(), data.into()],
     ))
+    .all(db)
     .await?;
-    ordered(db, tenant, rows.iter().map(|(id, _)| *id).collect()).await
+    Ok(assemble(tenant, rows, written))
 }
 
 /// The (person, organisation) pairs among `people` that are already linked, and the people

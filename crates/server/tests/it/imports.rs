@@ -803,6 +803,32 @@ async fn people_link_to_organisations_by_name() {
         count(&app, t.id, "SELECT count(*) AS n FROM people").await,
         3
     );
+    // By name: last and first name together (case-insensitive); no first name is a key too.
+    let by_name = "prenom;nom;fonction\nclaire;MARTIN;Directrice générale\n;Sans Prénom;\n;sans prénom;Gérant\n";
+    let imp = upload(&app, tok, "people", "noms.csv", by_name.as_bytes()).await;
+    let (status, _) = app
+        .patch_json(
+            &format!("/api/v1/imports/{}", imp["id"].as_str().unwrap()),
+            tok,
+            json!({"upsert_key": "name"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let done = run(&app, tok, imp["id"].as_str().unwrap(), "run").await;
+    let r = &done["report"];
+    assert_eq!(
+        (r["created"].as_u64(), r["updated"].as_u64()),
+        (Some(1), Some(2)),
+        "{done}"
+    );
+    assert_eq!(
+        count(&app, t.id, "SELECT count(*) AS n FROM people").await,
+        4
+    );
+    assert_eq!(
+        count(&app, t.id, "SELECT count(*) AS n FROM people WHERE job_title = 'Directrice générale' AND email = 'claire@lumiere.fr'").await,
+        1
+    );
     // Without the right to create organisations, unknown names are errors.
     let imp = upload(
         &app,
