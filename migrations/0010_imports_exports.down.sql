@@ -1,3 +1,4 @@
+DROP FUNCTION IF EXISTS import_refresh_statistics();
 DROP FUNCTION IF EXISTS import_match_people(boolean, text[], text[]);
 DROP FUNCTION IF EXISTS import_match_organisations(boolean, text[]);
 DROP TABLE IF EXISTS imports;

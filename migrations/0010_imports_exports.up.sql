@@ -58,59 +58,72 @@ CREATE INDEX imports_creator_idx ON imports (tenant_id, created_by, created_at D
 -- Upserts by email look organisations up by it (stored lower-cased, like every email).
 CREATE INDEX organisations_email_idx ON organisations (tenant_id, email);
 
--- Imports that upsert find existing records by their key, a batch of keys at a time. Through
--- row-level security the planner may not use the lower(name) indexes (lower() is not
--- leakproof), so these look-ups run as the owner, confined to the tenant set on the
--- transaction (never an argument), and return ids only; the rows are then read through RLS.
--- Each key is one index probe (LATERAL … ORDER BY the index … LIMIT): rows written earlier in
--- the same long import transaction have no statistics yet, and a join or `= ANY` left to the
--- planner then scans the whole tenant for every batch.
+-- Imports that upsert find existing records by their key, a batch of keys at a time, and lock
+-- them. Through row-level security the planner may not use the lower(name) indexes (lower()
+-- is not leakproof); and rows written earlier in the same long import transaction have no
+-- statistics yet, so a join or `= ANY` left to the planner scans the whole tenant for every
+-- batch. These functions therefore run as the owner, confined to the tenant set on the
+-- transaction (never an argument, exactly what the policy allows), and probe the index once
+-- per key (LATERAL … ORDER BY the index … LIMIT), a plan that does not depend on statistics.
 CREATE FUNCTION import_match_organisations(p_by_email boolean, p_keys text[])
-    RETURNS TABLE (id uuid)
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+    RETURNS SETOF organisations
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public
     AS $$
-        SELECT m.id FROM unnest(p_keys) AS k(key),
-            LATERAL (SELECT o.id FROM organisations o
+        SELECT m.* FROM unnest(p_keys) AS k(key),
+            LATERAL (SELECT o.* FROM organisations o
                      WHERE o.tenant_id = app_current_tenant() AND lower(o.name) = k.key
                        AND o.deleted_at IS NULL
-                     ORDER BY lower(o.name), o.id LIMIT 10) m
+                     ORDER BY lower(o.name), o.id LIMIT 10 FOR UPDATE) m
         WHERE NOT p_by_email
         UNION ALL
-        SELECT m.id FROM unnest(p_keys) AS k(key),
-            LATERAL (SELECT o.id FROM organisations o
+        SELECT m.* FROM unnest(p_keys) AS k(key),
+            LATERAL (SELECT o.* FROM organisations o
                      WHERE o.tenant_id = app_current_tenant() AND o.email = k.key
                        AND o.deleted_at IS NULL
-                     ORDER BY o.email LIMIT 10) m
+                     ORDER BY o.email LIMIT 10 FOR UPDATE) m
         WHERE p_by_email
     $$;
 
 -- People by email, or by last name and first name ('' for none), lower-cased.
 CREATE FUNCTION import_match_people(p_by_email boolean, p_keys text[], p_first text[])
-    RETURNS TABLE (id uuid)
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+    RETURNS SETOF people
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public
     AS $$
-        SELECT m.id FROM unnest(p_keys) AS k(key),
-            LATERAL (SELECT p.id FROM people p
+        SELECT m.* FROM unnest(p_keys) AS k(key),
+            LATERAL (SELECT p.* FROM people p
                      WHERE p.tenant_id = app_current_tenant() AND p.email = k.key
                        AND p.deleted_at IS NULL
-                     ORDER BY p.email LIMIT 10) m
+                     ORDER BY p.email LIMIT 10 FOR UPDATE) m
         WHERE p_by_email
         UNION ALL
-        SELECT m.id FROM unnest(p_keys, p_first) AS k(last, first),
-            LATERAL (SELECT p.id FROM people p
+        SELECT m.* FROM unnest(p_keys, p_first) AS k(last, first),
+            LATERAL (SELECT p.* FROM people p
                      WHERE p.tenant_id = app_current_tenant() AND lower(p.last_name) = k.last
                        AND lower(p.first_name) = k.first AND p.deleted_at IS NULL
-                     ORDER BY lower(p.last_name), lower(p.first_name), p.id LIMIT 10) m
+                     ORDER BY lower(p.last_name), lower(p.first_name), p.id LIMIT 10 FOR UPDATE) m
         WHERE NOT p_by_email AND k.first <> ''
         UNION ALL
-        SELECT m.id FROM unnest(p_keys, p_first) AS k(last, first),
-            LATERAL (SELECT p.id FROM people p
+        SELECT m.* FROM unnest(p_keys, p_first) AS k(last, first),
+            LATERAL (SELECT p.* FROM people p
                      WHERE p.tenant_id = app_current_tenant() AND lower(p.last_name) = k.last
                        AND p.first_name IS NULL AND p.deleted_at IS NULL
-                     ORDER BY lower(p.last_name), lower(p.first_name), p.id LIMIT 10) m
+                     ORDER BY lower(p.last_name), lower(p.first_name), p.id LIMIT 10 FOR UPDATE) m
         WHERE NOT p_by_email AND k.first = ''
     $$;
 
+-- The statistics behind those plans, refreshed by a long import as it goes (its own rows,
+-- still uncommitted, are counted): the other statements of the import (reading rows back by
+-- id, links) are planned from them too.
+CREATE FUNCTION import_refresh_statistics() RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public
+    AS $$
+    BEGIN
+        ANALYZE public.organisations;
+        ANALYZE public.people;
+    END
+    $$;
+
+REVOKE ALL ON FUNCTION import_refresh_statistics() FROM PUBLIC;
 REVOKE ALL ON FUNCTION import_match_organisations(boolean, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION import_match_people(boolean, text[], text[]) FROM PUBLIC;
 

@@ -347,6 +347,8 @@ struct Run<'a> {
     report: ImportReport,
     dir: PathBuf,
     errors_file: Option<tokio::io::BufWriter<tokio::fs::File>>,
+    /// Rows written when the statistics are next refreshed (doubling from 1,000).
+    next_statistics: u64,
 }
 
 impl<'a> Run<'a> {
@@ -393,6 +395,7 @@ impl<'a> Run<'a> {
             },
             dir: import_dir(state, imp.tenant_id, imp.id),
             errors_file: None,
+            next_statistics: 1_000,
         }
     }
 
@@ -558,10 +561,16 @@ impl<'a> Run<'a> {
                 break;
             }
             let written = match &single {
-                Some(t) => self.write_batch(t, good).await,
+                Some(t) => match self.write_batch(t, good).await {
+                    Ok(()) => self.refresh_statistics(t).await,
+                    Err(e) => Err(e),
+                },
                 None => match self.begin().await {
                     Ok(t) => match self.write_batch(&t, good).await {
-                        Ok(()) => t.commit().await.map_err(|e| Stop::Fatal(e.to_string())),
+                        Ok(()) => match self.refresh_statistics(&t).await {
+                            Ok(()) => t.commit().await.map_err(|e| Stop::Fatal(e.to_string())),
+                            Err(e) => Err(e),
+                        },
                         Err(e) => Err(e),
                     },
                     Err(e) => Err(e),
@@ -609,12 +618,35 @@ impl<'a> Run<'a> {
         outcome
     }
 
+    /// A transaction for writing batches. Its statements are planned for their values each
+    /// time: a connection's cached generic plan may date from when the tenant's tables were
+    /// empty, and would scan them for every batch of a later import.
     async fn begin(&self) -> Result<relais_store::TenantTx, Stop> {
-        self.state
+        let fatal = |e: relais_store::StoreError| Stop::Fatal(e.to_string());
+        let tx = self
+            .state
             .db
             .tenant_tx(TenantId(self.tenant()))
             .await
-            .map_err(|e| Stop::Fatal(e.to_string()))
+            .map_err(fatal)?;
+        tx.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await
+            .map_err(|e| Stop::Fatal(e.to_string()))?;
+        Ok(tx)
+    }
+
+    /// Refresh the planner's statistics each time the rows written double: the key look-ups
+    /// and reads of the next batches are then planned for the tables as they are now.
+    async fn refresh_statistics(&mut self, tx: &relais_store::TenantTx) -> Result<(), Stop> {
+        let written = self.report.created + self.report.updated + self.report.organisations_created;
+        if written < self.next_statistics {
+            return Ok(());
+        }
+        self.next_statistics = written.saturating_mul(2);
+        tx.execute_unprepared("SELECT import_refresh_statistics()")
+            .await
+            .map_err(|e| Stop::Fatal(e.to_string()))?;
+        Ok(())
     }
 
     /// Publish progress; stop when cancelled (or the server is shutting down).
@@ -1243,7 +1275,19 @@ impl<'a> Run<'a> {
             link_lines.push(*line);
             linked_people.insert(*person);
         }
-        let links = people::insert_links_many(db, tenant, &link_rows).await?;
+        let mut linked_orgs: HashMap<Uuid, people::LinkedOrg> = HashMap::new();
+        for o in found_orgs.iter().chain(&inserted_orgs) {
+            linked_orgs.insert(
+                o.id,
+                people::LinkedOrg {
+                    name: o.name.clone(),
+                    org_type: o.org_type.clone(),
+                    owner_id: o.owner_id,
+                    owner_team_id: o.owner_team_id,
+                },
+            );
+        }
+        let links = people::insert_links_many(db, tenant, &link_rows, &linked_orgs).await?;
         let mut evs = Vec::new();
         let mut sources = Vec::new();
         for (o, line) in inserted_orgs.iter().zip(&new_org_lines) {

@@ -528,8 +528,7 @@ fn fields_json(id: Uuid, f: &OrgFields, stage_changed: bool) -> serde_json::Valu
 }
 
 /// Live organisations (several may match one key) whose lower-cased name or email is among
-/// `keys`, locked, for imports that upsert. The ids come from `import_match_organisations`
-/// (indexes usable despite row-level security), the rows through RLS.
+/// `keys`, locked, for imports that upsert (see `import_match_organisations`).
 pub async fn find_by_keys(
     db: &impl ConnectionTrait,
     tenant: Uuid,
@@ -537,9 +536,7 @@ pub async fn find_by_keys(
     keys: &[String],
 ) -> Result<Vec<Organisation>> {
     let sql = format!(
-        "{SELECT} FROM organisations o WHERE o.tenant_id = $1 AND o.deleted_at IS NULL \
-         AND o.id = ANY(ARRAY(SELECT m.id FROM import_match_organisations($2, $3) m)) \
-         ORDER BY o.id FOR UPDATE OF o"
+        "{SELECT} FROM import_match_organisations($2, $3) o WHERE o.tenant_id = $1 ORDER BY o.id"
     );
     Ok(Organisation::find_by_statement(stmt(
         &sql,

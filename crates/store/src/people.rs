@@ -642,9 +642,8 @@ pub async fn find_by_keys(
         first = vec![String::new(); main.len()];
     }
     let sql = format!(
-        "SELECT {COLUMNS} FROM people p WHERE p.tenant_id = $1 AND p.deleted_at IS NULL \
-         AND p.id = ANY(ARRAY(SELECT m.id FROM import_match_people($2, $3, $4) m)) \
-         ORDER BY p.id FOR UPDATE OF p"
+        "SELECT {COLUMNS} FROM import_match_people($2, $3, $4) p WHERE p.tenant_id = $1 \
+         ORDER BY p.id"
     );
     Ok(Person::find_by_statement(stmt(
         &sql,
@@ -786,11 +785,22 @@ pub async fn existing_links(
     Ok((pairs, primary))
 }
 
-/// Create many links (person, organisation, role, primary) in one statement. Returns them.
+/// What a new link shows of its organisation.
+#[derive(Clone, Debug)]
+pub struct LinkedOrg {
+    pub name: String,
+    pub org_type: String,
+    pub owner_id: Option<Uuid>,
+    pub owner_team_id: Option<Uuid>,
+}
+
+/// Create many links (person, organisation, role, primary) in one statement. Returns them,
+/// described with `orgs` (every linked organisation must be in it).
 pub async fn insert_links_many(
     db: &impl ConnectionTrait,
     tenant: Uuid,
     links: &[(Uuid, Uuid, Option<String>, bool)],
+    orgs: &std::collections::HashMap<Uuid, LinkedOrg>,
 ) -> Result<Vec<Link>> {
     if links.is_empty() {
         return Ok(Vec::new());
@@ -803,28 +813,41 @@ pub async fn insert_links_many(
             })
             .collect(),
     );
-    db.execute_raw(stmt(
-        "INSERT INTO person_organisations (tenant_id, person_id, organisation_id, role, \
-         is_primary) SELECT $1, x.p, x.o, x.role, x.is_primary \
-         FROM jsonb_to_recordset($2) AS x(p uuid, o uuid, role text, is_primary boolean)",
-        [tenant.into(), data.into()],
-    ))
-    .await?;
-    let people: Vec<Uuid> = links.iter().map(|l| l.0).collect();
-    let mut sql = Sql::new(LINK_SELECT);
-    sql.push(" WHERE po.tenant_id = ")
-        .bind(tenant)
-        .push(" AND po.person_id = ANY(")
-        .bind(people)
-        .push(")");
-    let found = Link::find_by_statement(sql.build()).all(db).await?;
+    let rows = db
+        .query_all_raw(stmt(
+            "INSERT INTO person_organisations (tenant_id, person_id, organisation_id, role, \
+             is_primary) SELECT $1, x.p, x.o, x.role, x.is_primary \
+             FROM jsonb_to_recordset($2) AS x(p uuid, o uuid, role text, is_primary boolean) \
+             RETURNING person_id, organisation_id, created_at",
+            [tenant.into(), data.into()],
+        ))
+        .await?;
+    let mut created: std::collections::HashMap<(Uuid, Uuid), DateTime<Utc>> =
+        std::collections::HashMap::with_capacity(rows.len());
+    for r in rows {
+        created.insert(
+            (
+                r.try_get("", "person_id")?,
+                r.try_get("", "organisation_id")?,
+            ),
+            r.try_get("", "created_at")?,
+        );
+    }
     Ok(links
         .iter()
-        .filter_map(|(p, o, _, _)| {
-            found
-                .iter()
-                .find(|l| l.person_id == *p && l.organisation_id == *o)
-                .cloned()
+        .filter_map(|(p, o, role, primary)| {
+            let org = orgs.get(o)?;
+            Some(Link {
+                person_id: *p,
+                organisation_id: *o,
+                organisation_name: org.name.clone(),
+                organisation_type: org.org_type.clone(),
+                organisation_owner_id: org.owner_id,
+                organisation_owner_team_id: org.owner_team_id,
+                role: role.clone(),
+                is_primary: *primary,
+                created_at: *created.get(&(*p, *o))?,
+            })
         })
         .collect())
 }
