@@ -1813,6 +1813,82 @@ async function searchJourney() {
 
 await webhooksJourney();
 await searchJourney();
+await journey('import and export', DESKTOP, 'light', async (page, check) => {
+  const { readFileSync } = await import('node:fs');
+  const csv = 'Nom;Ville;Code postal;E-mail\n'
+    + 'Cabinet Import Alpha;Lyon;69002;alpha@import.example\n'
+    + 'Cabinet Import Beta;Lille;59000;pas-un-email\n'
+    + 'Cabinet Import Gamma;Nantes;44000;\n';
+  await signIn(page, ADMIN);
+  await page.waitForURL(/\/organisations$/);
+  await check('the wizard reads the file, its delimiter and the mapping', async () => {
+    await page.click('a[href="/imports"]');
+    await page.waitForURL(/\/imports$/);
+    await page.getByRole('heading', { name: 'Importer un fichier' }).waitFor();
+    await page.setInputFiles('#import-file', {
+      name: 'prospects-e2e.csv', mimeType: 'text/csv', buffer: Buffer.from(csv, 'utf8'),
+    });
+    await page.click('#import-upload');
+    await page.locator('#import-detected').waitFor();
+    const detected = await page.locator('#import-detected').innerText();
+    assert.match(detected, /CSV/);
+    assert.match(detected, /point-virgule/);
+    assert.equal(await page.inputValue('#import-map-0'), 'name');
+    assert.equal(await page.inputValue('#import-map-1'), 'city');
+    assert.equal(await page.inputValue('#import-map-3'), 'email');
+    assert.equal(await page.locator('#import-preview tbody tr').count(), 3);
+    assert.equal(await page.locator('#import-preview tbody tr.import-bad').count(), 1);
+    await axe(page, 'import wizard');
+  });
+  await check('a dry run reports the bad line and writes nothing', async () => {
+    await page.click('#import-dry-run');
+    await page.locator('#import-report').getByText('Compte rendu de la vérification').waitFor();
+    assert.equal(await page.getAttribute('#import-progress', 'value'), '100');
+    assert.match(await page.locator('#import-errors').innerText(), /3\s+E-mail/);
+    const r = await api(page, 'GET', '/api/v1/organisations?q=Cabinet%20Import');
+    assert.equal(r.body.items.length, 0);
+  });
+  await check('skipping bad rows imports the others, with a progress bar', async () => {
+    await page.selectOption('#import-mode', 'skip_errors');
+    await page.locator('#import-status').getByText('Prêt').waitFor();
+    await page.click('#import-run');
+    await page.locator('#import-status').getByText('Import terminé.').waitFor();
+    assert.equal(await page.getAttribute('#import-progress', 'value'), '100');
+    const counts = await page.locator('.import-counts').innerText();
+    assert.match(counts, /Créées\s+2/);
+    assert.match(counts, /Lignes en erreur\s+1/);
+    await shot(page, 'import-light-desktop');
+    const [dl] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#import-error-report'),
+    ]);
+    assert.equal(dl.suggestedFilename(), 'erreurs-prospects-e2e.xlsx');
+    assert.ok(readFileSync(await dl.path()).subarray(0, 2).toString() === 'PK', 'an XLSX');
+  });
+  await check('the organisation history says it was imported', async () => {
+    await page.goto(`${BASE}/organisations`);
+    await page.fill('#filter-q', 'Cabinet Import Alpha');
+    await page.press('#filter-q', 'Enter');
+    await page.getByRole('link', { name: 'Cabinet Import Alpha' }).click();
+    await page.click('#tab-history');
+    await page.locator('#history-list').getByText('Importé depuis « prospects-e2e.csv », ligne 2').waitFor();
+  });
+  await check('the filtered list exports as CSV with a BOM', async () => {
+    await page.goto(`${BASE}/organisations`);
+    await page.fill('#filter-q', 'Cabinet Import');
+    await page.press('#filter-q', 'Enter');
+    await page.getByRole('link', { name: 'Cabinet Import Gamma' }).waitFor();
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv-semicolon')]);
+    assert.match(dl.suggestedFilename(), /^organisations-\d{4}-\d{2}-\d{2}\.csv$/);
+    const bytes = readFileSync(await dl.path());
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+    const text = bytes.subarray(3).toString('utf8');
+    assert.match(text, /^Nom;Type;/);
+    assert.match(text, /Cabinet Import Alpha/);
+    assert.match(text, /Cabinet Import Gamma/);
+    assert.doesNotMatch(text, /Société Générale Gestion/, 'only the filtered rows');
+  });
+});
 
 await browser.close();
 console.log(`${passed} passed, ${failed} failed`);

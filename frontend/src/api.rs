@@ -614,3 +614,112 @@ pub async fn update_organisation(
     )
     .await
 }
+
+// ---- Imports and exports ----------------------------------------------------------------
+
+/// Uploads a file to import (`kind`: organisations or people); nothing is imported yet.
+pub async fn upload_import(
+    kind: &str,
+    file: &web_sys::File,
+) -> Result<relais_types::ImportOut, ApiError> {
+    let form = web_sys::FormData::new().map_err(js_err)?;
+    form.append_with_str("type", kind).map_err(js_err)?;
+    form.append_with_blob_and_filename("file", file, &file.name())
+        .map_err(js_err)?;
+    decode(send_form("/api/v1/imports", &form).await?)
+}
+
+pub async fn import(id: Uuid) -> Result<relais_types::ImportOut, ApiError> {
+    get(&format!("/api/v1/imports/{id}")).await
+}
+
+pub async fn update_import(
+    id: Uuid,
+    patch: &relais_types::ImportPatch,
+) -> Result<relais_types::ImportOut, ApiError> {
+    call("PATCH", &format!("/api/v1/imports/{id}"), Some(patch), &[]).await
+}
+
+/// Starts a dry run (`dry`) or the real run; the answer names the job to follow.
+pub async fn start_import(id: Uuid, dry: bool) -> Result<relais_types::ImportOut, ApiError> {
+    let what = if dry { "dry-run" } else { "run" };
+    call(
+        "POST",
+        &format!("/api/v1/imports/{id}/{what}"),
+        None::<&()>,
+        &[],
+    )
+    .await
+}
+
+pub async fn job(id: Uuid) -> Result<relais_types::JobOut, ApiError> {
+    get(&format!("/api/v1/jobs/{id}")).await
+}
+
+pub async fn cancel_job(id: Uuid) -> Result<relais_types::JobOut, ApiError> {
+    call(
+        "POST",
+        &format!("/api/v1/jobs/{id}/cancel"),
+        None::<&()>,
+        &[],
+    )
+    .await
+}
+
+/// Fetches a file with the session token and hands it to the browser as `file_name`.
+pub async fn download(path: &str, file_name: &str) -> Result<(), ApiError> {
+    let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
+    let fetch = |token: Option<String>| {
+        let window = window.clone();
+        let path = path.to_owned();
+        async move {
+            let h = Headers::new().map_err(js_err)?;
+            if let Some(t) = &token {
+                h.set("authorization", &format!("Bearer {t}"))
+                    .map_err(js_err)?;
+            }
+            let init = RequestInit::new();
+            init.set_headers(&h);
+            let req = Request::new_with_str_and_init(&path, &init).map_err(js_err)?;
+            let resp: Response = JsFuture::from(window.fetch_with_request(&req))
+                .await
+                .map_err(js_err)?
+                .dyn_into()
+                .map_err(js_err)?;
+            Ok::<_, ApiError>(resp)
+        }
+    };
+    let token = session().map(|s| s.access_token);
+    let mut resp = fetch(token.clone()).await?;
+    if resp.status() == 401 {
+        refresh(token).await?;
+        resp = fetch(session().map(|s| s.access_token)).await?;
+    }
+    if resp.status() >= 400 {
+        let body = JsFuture::from(resp.text().map_err(js_err)?)
+            .await
+            .map_err(js_err)?
+            .as_string()
+            .unwrap_or_default();
+        return Err(ApiError::from_response(resp.status(), &body));
+    }
+    let blob: web_sys::Blob = JsFuture::from(resp.blob().map_err(js_err)?)
+        .await
+        .map_err(js_err)?
+        .dyn_into()
+        .map_err(js_err)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_err)?;
+    let document = window
+        .document()
+        .ok_or_else(|| ApiError::Network("no document".into()))?;
+    let a: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(js_err)?
+        .dyn_into()
+        .map_err(|_| ApiError::Network("not an anchor".into()))?;
+    a.set_href(&url);
+    a.set_download(file_name);
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}

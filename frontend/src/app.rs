@@ -235,6 +235,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("trash") view=trash::TrashPage/>
                     <Route path=path!("admin/roles/new") view=roles::NewRolePage/>
                     <Route path=path!("admin/roles/:id") view=roles::RolePage/>
+                    <Route path=path!("imports") view=crate::pages::imports::ImportPage/>
                     <Route path=path!("settings") view=settings::SettingsPage/>
                     <Route path=path!("settings/webhooks") view=webhooks::WebhooksPage/>
                     <Route path=path!("settings/webhooks/new") view=webhooks::NewWebhookPage/>
@@ -405,6 +406,16 @@ pub fn Layout() -> impl IntoView {
                                 {tr("nav.tasks")}
                             </a>
                         </li>
+                        <Show when=move || {
+                            c.can(Resource::Organisations, Action::Import)
+                                || c.can(Resource::People, Action::Import)
+                        }>
+                            <li>
+                                <a href="/imports" aria-current=current("/imports")>
+                                    {tr("import.nav")}
+                                </a>
+                            </li>
+                        </Show>
                         <li>
                             <a href="/settings" aria-current=current("/settings")>
                                 {tr("nav.settings")}

@@ -2,7 +2,7 @@
 //! formatted for the reader (stage names, amounts, dates) rather than wire codes.
 
 use crate::format;
-use crate::i18n::{Lang, lookup, t};
+use crate::i18n::{Lang, lookup, t, t_args};
 use chrono::{DateTime, Utc};
 use relais_domain::crm::{Category, OrganisationType, PipelineStage};
 use serde_json::Value;
@@ -119,6 +119,25 @@ pub fn distinct_entries(types: &[&str], datas: &[&Value]) -> Vec<usize> {
         .collect()
 }
 
+/// Where a change came from when an import wrote it: "Importé depuis « x.csv », ligne 12".
+pub fn source(lang: Lang, data: &Value) -> Option<String> {
+    let s = data.get("source")?;
+    if s.get("type")?.as_str()? != "import" {
+        return None;
+    }
+    let file = s.get("file_name")?.as_str()?;
+    let line = s
+        .get("line")
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+        .to_string();
+    Some(t_args(
+        lang,
+        "import.history.source",
+        &[("file", file), ("line", &line)],
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +213,21 @@ mod tests {
         // Another kind's events are left alone.
         let types = ["product.updated", "organisation.stage_changed"];
         assert_eq!(distinct_entries(&types, &[&stage, &stage]), [0, 1]);
+    }
+
+    #[test]
+    fn imported_changes_say_from_which_file() {
+        let data = json!({"after": {"name": "A"}, "source": {"type": "import",
+            "import_id": "x", "file_name": "prospects.csv", "line": 12}});
+        assert_eq!(
+            source(Lang::Fr, &data).as_deref(),
+            Some("Importé depuis « prospects.csv », ligne 12")
+        );
+        assert_eq!(
+            source(Lang::En, &data).as_deref(),
+            Some("Imported from “prospects.csv”, line 12")
+        );
+        assert_eq!(source(Lang::Fr, &json!({"after": {}})), None);
     }
 
     #[test]

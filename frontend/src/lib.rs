@@ -9,6 +9,7 @@ pub mod format;
 pub mod grants;
 pub mod history;
 pub mod i18n;
+pub mod imports;
 pub mod problem;
 pub mod search;
 pub mod state;

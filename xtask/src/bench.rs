@@ -7,6 +7,8 @@
 //!   kept and reused.
 //! - `webhooks` (`bench/webhooks`): delivery rate and latency to a local receiver; its
 //!   database is recreated on every run.
+//! - `import` (`bench/import`): imports and exports end to end over HTTP against `psql \copy`
+//!   of the same rows; its database is recreated on every run.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -28,6 +30,7 @@ const PG_BENCH_OPTIONS: &str = "-c shared_buffers=1GB -c maintenance_work_mem=1G
 pub const USAGE: &str = "\
 Usage: cargo xtask bench search [--scale F] [--rounds N] [--concurrency N] [--fresh]
        cargo xtask bench webhooks [--events N] [--rate N] [--seconds N] [--concurrency N]
+       cargo xtask bench import [--rows N] [--export-rows N]
 
 search:
   --scale F        multiply the row counts (1 = 1,000,000 organisations and 2,000,000 people
@@ -41,6 +44,12 @@ webhooks:
   --rate N         events per second of the latency phase; default 200
   --seconds N      length of the latency phase; default 10
   --concurrency N  deliveries in flight (and requests of the baseline loop); default 64
+
+  import: builds `relais` in release mode, then imports generated files end to end over
+  HTTP next to `psql \\copy` of the same rows, and times exports
+  --rows N         rows of each imported file (organisations CSV and XLSX, people CSV);
+                   default 100000
+  --export-rows N  rows of the large CSV export; default 1000000
 ";
 
 /// Which benchmark, with its options.
@@ -48,6 +57,32 @@ webhooks:
 enum Bench {
     Search(Options),
     Webhooks(Vec<String>),
+    Import(Vec<String>),
+}
+
+/// Options of `bench import`, forwarded to the benchmark binary once checked.
+fn parse_import(args: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--rows" | "--export-rows" => {
+                let value = it
+                    .next()
+                    .ok_or_else(|| format!("{arg} needs a value\n\n{USAGE}"))?;
+                if !value
+                    .parse::<u64>()
+                    .is_ok_and(|v| (1..=5_000_000).contains(&v))
+                {
+                    return Err(format!("invalid value {value:?} for {arg}\n\n{USAGE}"));
+                }
+                out.push(arg.clone());
+                out.push(value.clone());
+            }
+            other => return Err(format!("unknown option `{other}`\n\n{USAGE}")),
+        }
+    }
+    Ok(out)
 }
 
 /// Options of `bench search`, checked here so that mistakes fail before anything starts.
@@ -111,13 +146,18 @@ fn parse_bench(args: &[String]) -> Result<Bench> {
     match args {
         [what, rest @ ..] if what == "search" => Ok(Bench::Search(parse(rest)?)),
         [what, rest @ ..] if what == "webhooks" => Ok(Bench::Webhooks(parse_webhooks(rest)?)),
+        [what, rest @ ..] if what == "import" => Ok(Bench::Import(parse_import(rest)?)),
         [what, ..] => Err(format!("unknown benchmark `{what}`\n\n{USAGE}")),
         [] => Err(format!("which benchmark?\n\n{USAGE}")),
     }
 }
 
 pub fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
-    let bench = parse_bench(args)?;
+    let bench = match parse_bench(args)? {
+        // Builds and starts its own server and cluster.
+        Bench::Import(forwarded) => return run_import(root, &forwarded),
+        other => other,
+    };
     let interrupted = sys::interrupt_flag()?;
     apt::ensure_packages(&[Tool::Postgres])?;
     let dir = root.join(".data").join("bench").join("pg");
@@ -130,6 +170,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
     let outcome = match &bench {
         Bench::Search(opts) => start_and_run(root, &cluster, opts, &interrupted),
         Bench::Webhooks(forwarded) => run_webhooks(root, &cluster, forwarded, &interrupted),
+        Bench::Import(_) => Err("the import benchmark runs on its own".into()),
     };
     println!(
         "stopping PostgreSQL (the data stays in {})",
@@ -137,6 +178,74 @@ pub fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
     );
     sys::with_cleanup(outcome, cluster.stop("fast")).map(|()| ExitCode::SUCCESS)
 }
+
+fn run_import(root: &Path, forwarded: &[String]) -> Result<ExitCode> {
+    let interrupted = sys::interrupt_flag()?;
+    apt::ensure_packages(&[Tool::Postgres])?;
+    let dir = root.join(".data").join("bench").join("pg");
+    if let Ok(stale) = PgCluster::new(dir.clone(), 0) {
+        let _ = stale.stop("fast");
+    }
+    let port = sys::free_ports(1)?[0];
+    let cluster = PgCluster::new(dir, port)?;
+    let outcome = (|| -> Result {
+        cluster.init_if_missing()?;
+        cluster.start(PG_BENCH_OPTIONS)?;
+        // Every run starts from an empty database: the timings then do not depend on what an
+        // earlier run left.
+        cluster.psql_super(&format!("DROP DATABASE IF EXISTS {IMPORT_DB} WITH (FORCE)"))?;
+        cluster.ensure_roles_and_db(IMPORT_DB)?;
+        sys::check_interrupted(&interrupted)?;
+        println!("building relais and the benchmark (release)");
+        let status = sys::status(sys::cargo(root).args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "relais-server",
+            "-p",
+            "relais-bench-import",
+        ]))?;
+        if !status.success() {
+            return Err(format!("the release build failed ({status})"));
+        }
+        sys::check_interrupted(&interrupted)?;
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| root.join("target"))
+            .join("release");
+        let started = Instant::now();
+        let mut cmd = std::process::Command::new(target.join("relais-bench-import"));
+        cmd.current_dir(root)
+            .args(forwarded)
+            .env("BENCH_ADMIN_URL", cluster.url(pg::OWNER_ROLE, IMPORT_DB))
+            .env("BENCH_APP_URL", cluster.url(pg::APP_ROLE, IMPORT_DB))
+            .env("BENCH_RELAIS_BIN", target.join("relais"))
+            .env("BENCH_PSQL", cluster.bin_dir.join("psql"))
+            .env(
+                "BENCH_WORK_DIR",
+                root.join(".data").join("bench").join("import"),
+            );
+        let status = sys::status(&mut cmd)?;
+        sys::check_interrupted(&interrupted)?;
+        if !status.success() {
+            return Err(format!("the import benchmark failed ({status})"));
+        }
+        println!(
+            "bench import: done in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    })();
+    println!(
+        "stopping PostgreSQL (the data stays in {})",
+        cluster.dir.display()
+    );
+    sys::with_cleanup(outcome, cluster.stop("fast")).map(|()| ExitCode::SUCCESS)
+}
+
+/// The import benchmark's database (each run uses new tenants in it).
+const IMPORT_DB: &str = "relais_bench_import";
 
 fn start_and_run(
     root: &Path,
@@ -239,5 +348,18 @@ mod tests {
         assert!(parse_bench(&args(&["webhooks", "--rate"])).is_err());
         assert!(parse_bench(&args(&["other"])).is_err());
         assert!(parse_bench(&[]).is_err());
+    }
+
+    #[test]
+    fn import_options_are_checked() {
+        assert_eq!(parse_import(&[]).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            parse_import(&args(&["--rows", "1000"])).unwrap(),
+            args(&["--rows", "1000"])
+        );
+        assert!(parse_import(&args(&["--rows"])).is_err());
+        assert!(parse_import(&args(&["--rows", "0"])).is_err());
+        assert!(parse_import(&args(&["--export-rows", "x"])).is_err());
+        assert!(parse_import(&args(&["--scale", "1"])).is_err());
     }
 }

@@ -31,8 +31,9 @@ Commands:
   test    Run fmt, clippy and every workspace test against throwaway PostgreSQL and Redis
   test-web  Only the web app's checks of `test` (E2E_ONLY=<regex> picks browser journeys)
   web     Build the web app into frontend/dist (served by `relais serve`)
-  bench   `bench search`: search latency on millions of generated rows;
-          `bench webhooks`: delivery rate and latency to a local receiver (not part of `test`)
+  bench   `bench search`: search latency on millions of generated rows; `bench webhooks`:
+          delivery rate and latency to a local receiver; `bench import`: imports and exports
+          end to end against `psql \\copy` (not part of `test`)
 ";
 
 fn main() -> ExitCode {

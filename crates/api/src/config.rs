@@ -31,6 +31,50 @@ pub struct ApiConfig {
     /// Which addresses webhook endpoints may point at (`RELAIS_ALLOW_PRIVATE_WEBHOOKS`,
     /// `RELAIS_WEBHOOK_ALLOWED_CIDRS`).
     pub webhook_policy: relais_domain::webhooks::AddressPolicy,
+    /// Limits of imports and exports.
+    pub imports: ImportLimits,
+}
+
+/// Bounds on imported files and exports (`RELAIS_IMPORT_*`, `RELAIS_EXPORT_*`).
+#[derive(Clone, Debug)]
+pub struct ImportLimits {
+    /// Largest uploaded file (`RELAIS_IMPORT_MAX_BYTES`, 100 MiB).
+    pub max_bytes: u64,
+    /// Most data rows in one file (`RELAIS_IMPORT_MAX_ROWS`, 1,000,000).
+    pub max_rows: u64,
+    /// Rows written per statement batch (`RELAIS_IMPORT_BATCH_ROWS`, 1,000).
+    pub batch_rows: usize,
+    /// Columns per row.
+    pub max_columns: usize,
+    /// Largest uncompressed part of a workbook (zip bombs), 1 GiB.
+    pub max_expanded_bytes: u64,
+    /// Rows shown in a preview.
+    pub preview_rows: usize,
+    /// Errors kept in the report (every bad row is in the XLSX error report).
+    pub report_errors: usize,
+    /// Imports running at once in one process (`RELAIS_IMPORT_WORKERS`, 2).
+    pub workers: usize,
+    /// Rows of a PDF export; the rest is left out with a note (`RELAIS_EXPORT_PDF_MAX_ROWS`).
+    pub pdf_max_rows: usize,
+    /// Rows of one CSV or XLSX export (`RELAIS_EXPORT_MAX_ROWS`, 1,000,000).
+    pub export_max_rows: u64,
+}
+
+impl Default for ImportLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 100 * 1024 * 1024,
+            max_rows: 1_000_000,
+            batch_rows: 1_000,
+            max_columns: 200,
+            max_expanded_bytes: 1 << 30,
+            preview_rows: 10,
+            report_errors: 1_000,
+            workers: 2,
+            pdf_max_rows: 5_000,
+            export_max_rows: 1_000_000,
+        }
+    }
 }
 
 impl ApiConfig {
@@ -55,6 +99,7 @@ impl ApiConfig {
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             secrets_cipher,
             webhook_policy: Default::default(),
+            imports: ImportLimits::default(),
         }
     }
 }

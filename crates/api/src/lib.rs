@@ -8,8 +8,10 @@ pub mod convert;
 pub mod crypto;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod http;
 pub mod idempotency;
+pub mod importer;
 pub mod middleware;
 pub mod openapi;
 pub mod password;
@@ -50,7 +52,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(routes::mandates::configure)
                 .configure(routes::people::configure)
                 .configure(routes::documents::configure)
-                .configure(routes::webhooks::configure),
+                .configure(routes::webhooks::configure)
+                .configure(routes::imports::configure)
+                .configure(routes::exports::configure)
+                .configure(routes::jobs::configure),
         )
         .service(
             SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi::ApiDoc::openapi()),

@@ -2,8 +2,8 @@
 //! writes it to `openapi/openapi.json`; a test fails when the committed file drifts.
 
 use crate::routes::{
-    admin, api_keys, auth, documents, health, interactions, mandates, me, organisations, people,
-    pipeline, products, roles, search, tasks, teams, users, webhooks,
+    admin, api_keys, auth, documents, exports, health, imports, interactions, jobs, mandates, me,
+    organisations, people, pipeline, products, roles, search, tasks, teams, users, webhooks,
 };
 use utoipa::{
     Modify, OpenApi,
@@ -77,6 +77,12 @@ use utoipa::{
         people::get_person_organisation, people::update_person_organisation,
         people::unlink_person_organisation, people::list_organisation_people,
         search::search, search::autocomplete,
+        imports::create_import, imports::list_imports, imports::get_import,
+        imports::update_import, imports::delete_import, imports::dry_run_import,
+        imports::run_import, imports::import_error_report, imports::import_template,
+        jobs::get_job, jobs::cancel_job,
+        exports::export_organisations, exports::export_people, exports::export_mandates,
+        exports::export_tasks, exports::export_interactions,
     ),
     modifiers(&Security),
     tags(
@@ -97,6 +103,9 @@ use utoipa::{
         (name = "webhooks", description = "Webhook endpoints, signing secrets, the event catalogue and the delivery log (see docs/WEBHOOKS.md)"),
         (name = "pipeline", description = "Pipeline automation: actions run when a record enters a stage"),
         (name = "search", description = "Global search (French full text, accents and typos tolerated) and autocomplete"),
+        (name = "imports", description = "Imports of organisations and people from CSV, XLSX, XLS and ODS files: detection, mapping, dry run, run, error report, templates"),
+        (name = "jobs", description = "Background jobs: status, progress, cancellation"),
+        (name = "exports", description = "Exports of filtered lists as CSV, XLSX (with statistics and a chart) and PDF reports"),
         (name = "operations", description = "Health checks"),
     )
 )]
@@ -207,6 +216,9 @@ mod tests {
             StageActionIn,
             StageActionPatch,
             StageActionOut,
+            ImportOut,
+            ImportPatch,
+            JobOut,
         );
     }
 

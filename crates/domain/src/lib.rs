@@ -12,6 +12,7 @@ mod macros;
 pub mod access;
 pub mod crm;
 pub mod ids;
+pub mod imports;
 pub mod interactions;
 pub mod mandates;
 pub mod people;

@@ -112,6 +112,18 @@ impl Config {
                 })
                 .collect::<anyhow::Result<_>>()?,
         };
+        api.imports.max_bytes = parse("RELAIS_IMPORT_MAX_BYTES", api.imports.max_bytes)?;
+        api.imports.max_rows = parse("RELAIS_IMPORT_MAX_ROWS", api.imports.max_rows)?;
+        api.imports.batch_rows = parse("RELAIS_IMPORT_BATCH_ROWS", api.imports.batch_rows)?;
+        api.imports.workers = parse("RELAIS_IMPORT_WORKERS", api.imports.workers)?;
+        api.imports.pdf_max_rows = parse("RELAIS_EXPORT_PDF_MAX_ROWS", api.imports.pdf_max_rows)?;
+        api.imports.export_max_rows = parse("RELAIS_EXPORT_MAX_ROWS", api.imports.export_max_rows)?;
+        if api.imports.batch_rows == 0 || api.imports.batch_rows > 10_000 {
+            bail!("RELAIS_IMPORT_BATCH_ROWS must be between 1 and 10000");
+        }
+        if api.imports.workers == 0 {
+            bail!("RELAIS_IMPORT_WORKERS must be at least 1");
+        }
         if api.lockout_threshold < 1 {
             bail!("RELAIS_LOCKOUT_THRESHOLD must be at least 1");
         }

@@ -102,9 +102,15 @@ pub async fn start(cfg: &Config, listener: TcpListener) -> anyhow::Result<Runnin
             std::sync::Arc::new(relais_jobs::webhooks::SystemClock),
         )?;
         let hooks = tokio::spawn(relais_jobs::webhooks::run(hooks, shutdown_rx.clone()));
+        let imports = tokio::spawn(relais_api::importer::run_worker(
+            state.clone(),
+            Duration::from_millis(500),
+            shutdown_rx.clone(),
+        ));
         Some(tokio::spawn(async move {
             let _ = jobs.await;
             let _ = hooks.await;
+            let _ = imports.await;
         }))
     } else {
         None

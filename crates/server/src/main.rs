@@ -361,11 +361,20 @@ async fn worker() -> anyhow::Result<()> {
         std::sync::Arc::new(relais_jobs::webhooks::SystemClock),
     )?;
     let hooks = tokio::spawn(relais_jobs::webhooks::run(hooks, rx.clone()));
+    let mut api = cfg.api.clone();
+    api.data_dir = cfg.data_dir.clone();
+    let state = relais_api::AppState::new(db.clone(), api);
+    let imports = tokio::spawn(relais_api::importer::run_worker(
+        state,
+        std::time::Duration::from_secs(2),
+        rx.clone(),
+    ));
     let handle = tokio::spawn(relais_jobs::run(db, mailer, Default::default(), rx));
     shutdown_signal().await;
     let _ = tx.send(true);
     let _ = handle.await;
     let _ = hooks.await;
+    let _ = imports.await;
     Ok(())
 }
 

@@ -95,6 +95,72 @@ pub async fn record(
     Ok(id)
 }
 
+/// One event of a batch (see [`record_many`]).
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    pub type_: &'static str,
+    pub record_type: &'static str,
+    pub record_id: Uuid,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// Append many events in one statement, all by `actor`; `source` (when given) is added to
+/// each event's data, e.g. `{"type": "import", "import_id": …, "file_name": …, "line": 12}`
+/// as a per-event list aligned with `events`.
+pub async fn record_many(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    actor: ActorRef,
+    events: &[NewEvent],
+    sources: &[Option<Value>],
+) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<Value> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let (b, a) = match (&e.before, &e.after) {
+                (Some(b), Some(a)) => diff(b, a),
+                (None, Some(a)) => (json!({}), a.clone()),
+                (Some(b), None) => (b.clone(), json!({})),
+                (None, None) => (json!({}), json!({})),
+            };
+            let mut data = json!({
+                "id": e.record_id,
+                "before": b,
+                "after": a,
+                "record": e.after.as_ref().or(e.before.as_ref()).cloned().unwrap_or(Value::Null),
+            });
+            if let Some(Some(src)) = sources.get(i) {
+                data["source"] = src.clone();
+            }
+            json!({
+                "id": Uuid::now_v7(),
+                "type": e.type_,
+                "record_type": e.record_type,
+                "record_id": e.record_id,
+                "data": data,
+            })
+        })
+        .collect();
+    db.execute_raw(stmt(
+        "INSERT INTO events (tenant_id, id, type, record_type, record_id, actor_type, actor_id, data) \
+         SELECT $1, x.id, x.type, x.record_type, x.record_id, $2, $3, x.data \
+         FROM jsonb_to_recordset($4) AS x(id uuid, type text, record_type text, record_id uuid, data jsonb)",
+        [
+            tenant.into(),
+            actor.kind.into(),
+            actor.id.into(),
+            Value::Array(rows).into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// A record's history, newest first, in pages keyed by `seq`.
 pub async fn for_record(
     db: &impl ConnectionTrait,

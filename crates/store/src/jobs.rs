@@ -97,6 +97,139 @@ pub async fn fail(
     Ok(())
 }
 
+/// Enqueue a job started by a user, attempted at most `max_attempts` times.
+pub async fn enqueue_by(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    kind: &str,
+    payload: &serde_json::Value,
+    created_by: Uuid,
+    max_attempts: i32,
+) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    db.execute_raw(stmt(
+        "INSERT INTO jobs (tenant_id, id, kind, payload, created_by, max_attempts) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        [
+            tenant.into(),
+            id.into(),
+            kind.into(),
+            payload.clone().into(),
+            created_by.into(),
+            max_attempts.into(),
+        ],
+    ))
+    .await?;
+    db.execute_raw(stmt("SELECT pg_notify('relais_jobs', $1)", [kind.into()]))
+        .await?;
+    Ok(id)
+}
+
+/// A job as its owner sees it.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct Job {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub last_error: Option<String>,
+    pub progress: Option<serde_json::Value>,
+    pub created_by: Option<Uuid>,
+    pub cancel_requested_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+const JOB_COLUMNS: &str = "tenant_id, id, kind, payload, status, attempts, max_attempts, \
+    last_error, progress, created_by, cancel_requested_at, created_at, updated_at, finished_at";
+
+pub async fn find(db: &impl ConnectionTrait, tenant: Uuid, id: Uuid) -> Result<Option<Job>> {
+    Ok(Job::find_by_statement(stmt(
+        &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND id = $2"),
+        [tenant.into(), id.into()],
+    ))
+    .one(db)
+    .await?)
+}
+
+/// Ask a job to stop: a queued one is cancelled at once, a running one is flagged and stops
+/// at its next checkpoint. Returns the job after the change.
+pub async fn request_cancel(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<Option<Job>> {
+    db.execute_raw(stmt(
+        "UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, now()), \
+         status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END, \
+         finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END, \
+         updated_at = now() WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running')",
+        [tenant.into(), id.into()],
+    ))
+    .await?;
+    find(db, tenant, id).await
+}
+
+/// Record progress (and show the worker is alive: claims of silent jobs look at `locked_at`).
+/// Returns whether cancellation was requested.
+pub async fn progress(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    id: Uuid,
+    progress: &serde_json::Value,
+) -> Result<bool> {
+    let row = db
+        .query_one_raw(stmt(
+            "UPDATE jobs SET progress = $3, locked_at = now(), updated_at = now() \
+             WHERE tenant_id = $1 AND id = $2 RETURNING cancel_requested_at IS NOT NULL AS cancel",
+            [tenant.into(), id.into(), progress.clone().into()],
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get("", "cancel")?,
+        None => true,
+    })
+}
+
+/// End a job with a final status (`succeeded`, `failed` or `cancelled`) and progress.
+pub async fn finish(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    id: Uuid,
+    status: &str,
+    error: Option<&str>,
+    progress: Option<&serde_json::Value>,
+) -> Result<()> {
+    db.execute_raw(stmt(
+        "UPDATE jobs SET status = $3, last_error = $4, progress = coalesce($5, progress), \
+         finished_at = now(), updated_at = now(), locked_by = NULL, locked_at = NULL \
+         WHERE tenant_id = $1 AND id = $2",
+        [
+            tenant.into(),
+            id.into(),
+            status.into(),
+            error.map(str::to_owned).into(),
+            progress.cloned().into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Kind of the job that runs (or dry-runs) an import.
+pub const KIND_IMPORT: &str = "import.run";
+
+/// Payload of an [`KIND_IMPORT`] job.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ImportPayload {
+    pub import_id: Uuid,
+    pub dry_run: bool,
+}
+
 /// Kind of the job that sends one email.
 pub const KIND_EMAIL: &str = "email.send";
 

@@ -15,6 +15,7 @@ pub mod documents;
 mod error;
 pub mod events;
 pub mod idempotency;
+pub mod imports;
 pub mod interactions;
 pub mod jobs;
 pub mod mandates;

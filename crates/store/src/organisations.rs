@@ -510,6 +510,204 @@ pub async fn stage_history(
     .await?)
 }
 
+/// Columns of a [`OrgFields`] row inside `jsonb_to_recordset`.
+const FIELDS_RECORDSET: &str = "x(id uuid, name text, type text, category text, \
+    pipeline_stage text, email text, phone text, website text, address text, city text, \
+    postcode text, country text, notes text, owner_id uuid, active boolean, \
+    expected_amount float8, tags text[], stage_changed boolean, sid uuid)";
+
+fn fields_json(id: Uuid, f: &OrgFields, stage_changed: bool) -> serde_json::Value {
+    serde_json::json!({
+        "id": id, "name": f.name, "type": f.org_type, "category": f.category,
+        "pipeline_stage": f.pipeline_stage, "email": f.email, "phone": f.phone,
+        "website": f.website, "address": f.address, "city": f.city, "postcode": f.postcode,
+        "country": f.country, "notes": f.notes, "owner_id": f.owner_id, "active": f.active,
+        "expected_amount": f.expected_amount, "tags": f.tags, "stage_changed": stage_changed,
+        "sid": Uuid::now_v7(),
+    })
+}
+
+/// Live organisations (several may match one key) whose lower-cased name or email is among
+/// `keys`, locked, for imports that upsert (see `import_match_organisations`).
+pub async fn find_by_keys(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    by_email: bool,
+    keys: &[String],
+) -> Result<Vec<Organisation>> {
+    let sql = format!(
+        "{SELECT} FROM import_match_organisations($2, $3) o WHERE o.tenant_id = $1 ORDER BY o.id"
+    );
+    Ok(Organisation::find_by_statement(stmt(
+        &sql,
+        [tenant.into(), by_email.into(), keys.to_vec().into()],
+    ))
+    .all(db)
+    .await?)
+}
+
+/// Organisations by id, in no particular order.
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Organisation>> {
+    let sql = format!("{SELECT} FROM organisations o WHERE o.tenant_id = $1 AND o.id = ANY($2)");
+    Ok(
+        Organisation::find_by_statement(stmt(&sql, [tenant.into(), ids.to_vec().into()]))
+            .all(db)
+            .await?,
+    )
+}
+
+/// Stored columns the writes do not set, read back with `RETURNING`.
+#[derive(FromQueryResult)]
+struct Written {
+    id: Uuid,
+    stage_changed_at: DateTime<Utc>,
+    last_contact_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    owner_team_id: Option<Uuid>,
+}
+
+const WRITTEN: &str = "id, stage_changed_at, last_contact_at, created_at, updated_at, \
+    (SELECT u.team_id FROM users u WHERE u.tenant_id = $1 AND u.id = owner_id) AS owner_team_id";
+
+const WRITTEN_O: &str = "o.id, o.stage_changed_at, o.last_contact_at, o.created_at, \
+    o.updated_at, (SELECT u.team_id FROM users u WHERE u.tenant_id = $1 AND u.id = o.owner_id) \
+    AS owner_team_id";
+
+/// The stored rows, from what was written and what the database set, in the order given.
+fn assemble(
+    tenant: Uuid,
+    rows: impl Iterator<Item = (Uuid, OrgFields)>,
+    written: Vec<Written>,
+) -> Vec<Organisation> {
+    let mut by_id: std::collections::HashMap<Uuid, Written> =
+        written.into_iter().map(|w| (w.id, w)).collect();
+    rows.filter_map(|(id, f)| {
+        let w = by_id.remove(&id)?;
+        Some(Organisation {
+            tenant_id: tenant,
+            id,
+            name: f.name,
+            org_type: f.org_type,
+            category: f.category,
+            pipeline_stage: f.pipeline_stage,
+            stage_changed_at: w.stage_changed_at,
+            email: f.email,
+            phone: f.phone,
+            website: f.website,
+            address: f.address,
+            city: f.city,
+            postcode: f.postcode,
+            country: f.country,
+            notes: f.notes,
+            owner_id: f.owner_id,
+            owner_team_id: w.owner_team_id,
+            active: f.active,
+            expected_amount: f.expected_amount,
+            tags: f.tags,
+            last_contact_at: w.last_contact_at,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+            deleted_at: None,
+        })
+    })
+    .collect()
+}
+
+/// Insert many organisations and their first stage in one statement, for imports. Returns
+/// the rows as stored, in the order given.
+pub async fn insert_many(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    rows: &[(Uuid, OrgFields)],
+    actor: Option<Uuid>,
+) -> Result<Vec<Organisation>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let data = serde_json::Value::Array(
+        rows.iter()
+            .map(|(id, f)| fields_json(*id, f, true))
+            .collect(),
+    );
+    // The stage rows' foreign key is checked at the end of the statement, once the
+    // organisations are in.
+    let written = Written::find_by_statement(stmt(
+        &format!(
+            "WITH stages AS (INSERT INTO organisation_stage_changes (tenant_id, id, \
+             organisation_id, from_stage, to_stage, changed_by) SELECT $1, x.sid, x.id, NULL, \
+             x.pipeline_stage, $3 FROM jsonb_to_recordset($2) AS {FIELDS_RECORDSET}) \
+             INSERT INTO organisations (tenant_id, id, name, type, category, pipeline_stage, \
+             email, phone, website, address, city, postcode, country, notes, owner_id, active, \
+             expected_amount, tags) SELECT $1, x.id, x.name, x.type, x.category, \
+             x.pipeline_stage, x.email, x.phone, x.website, x.address, x.city, x.postcode, \
+             x.country, x.notes, x.owner_id, x.active, x.expected_amount::numeric, \
+             coalesce(x.tags, '{{}}') FROM jsonb_to_recordset($2) AS {FIELDS_RECORDSET} \
+             RETURNING {WRITTEN}"
+        ),
+        [tenant.into(), data.into(), actor.into()],
+    ))
+    .all(db)
+    .await?;
+    Ok(assemble(tenant, rows.iter().cloned(), written))
+}
+
+/// Write many organisations' fields (each over its current row) and record the stage moves,
+/// in one statement. Returns the rows as stored, in the order given.
+pub async fn update_many(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    rows: &[(&Organisation, OrgFields)],
+    actor: Option<Uuid>,
+) -> Result<Vec<Organisation>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let data = serde_json::Value::Array(
+        rows.iter()
+            .map(|(cur, f)| fields_json(cur.id, f, f.pipeline_stage != cur.pipeline_stage))
+            .collect(),
+    );
+    let moves = serde_json::Value::Array(
+        rows.iter()
+            .filter(|(cur, f)| f.pipeline_stage != cur.pipeline_stage)
+            .map(|(cur, f)| {
+                serde_json::json!({"id": cur.id, "sid": Uuid::now_v7(),
+                    "from": cur.pipeline_stage, "to": f.pipeline_stage})
+            })
+            .collect(),
+    );
+    let written = Written::find_by_statement(stmt(
+        &format!(
+            "WITH stages AS (INSERT INTO organisation_stage_changes (tenant_id, id, \
+             organisation_id, from_stage, to_stage, changed_by) SELECT $1, m.sid, m.id, \
+             m.\"from\", m.\"to\", $4 FROM jsonb_to_recordset($3) AS \
+             m(id uuid, sid uuid, \"from\" text, \"to\" text)) \
+             UPDATE organisations o SET name = x.name, type = x.type, category = x.category, \
+             pipeline_stage = x.pipeline_stage, email = x.email, phone = x.phone, \
+             website = x.website, address = x.address, city = x.city, postcode = x.postcode, \
+             country = x.country, notes = x.notes, owner_id = x.owner_id, active = x.active, \
+             expected_amount = x.expected_amount::numeric, tags = coalesce(x.tags, '{{}}'), \
+             stage_changed_at = CASE WHEN x.stage_changed THEN now() ELSE o.stage_changed_at END, \
+             stuck_alerted_at = CASE WHEN x.stage_changed THEN NULL ELSE o.stuck_alerted_at END, \
+             updated_at = now() FROM jsonb_to_recordset($2) AS {FIELDS_RECORDSET} \
+             WHERE o.tenant_id = $1 AND o.id = x.id RETURNING {WRITTEN_O}"
+        ),
+        [tenant.into(), data.into(), moves.into(), actor.into()],
+    ))
+    .all(db)
+    .await?;
+    Ok(assemble(
+        tenant,
+        rows.iter().map(|(cur, f)| (cur.id, f.clone())),
+        written,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -608,6 +608,250 @@ pub fn contacts_sort_len() -> usize {
     default_sort().len()
 }
 
+const FIELDS_RECORDSET: &str = "x(id uuid, first_name text, last_name text, email text, \
+    phone text, job_title text, notes text, owner_id uuid, active boolean, tags text[])";
+
+fn fields_json(id: Uuid, f: &PersonFields) -> serde_json::Value {
+    serde_json::json!({
+        "id": id, "first_name": f.first_name, "last_name": f.last_name, "email": f.email,
+        "phone": f.phone, "job_title": f.job_title, "notes": f.notes, "owner_id": f.owner_id,
+        "active": f.active, "tags": f.tags,
+    })
+}
+
+/// Live people matching `keys`, locked, for imports that upsert: emails, or
+/// `"last name|first name"` lower-cased (`"martin|"` for no first name). Ids from
+/// `import_match_people`.
+pub async fn find_by_keys(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    by_email: bool,
+    keys: &[String],
+) -> Result<Vec<Person>> {
+    let (mut main, mut first) = (Vec::with_capacity(keys.len()), Vec::new());
+    for k in keys {
+        match k.split_once('|') {
+            Some((l, f)) if !by_email => {
+                main.push(l.to_owned());
+                first.push(f.to_owned());
+            }
+            _ => main.push(k.clone()),
+        }
+    }
+    if by_email {
+        first = vec![String::new(); main.len()];
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM import_match_people($2, $3, $4) p WHERE p.tenant_id = $1 \
+         ORDER BY p.id"
+    );
+    Ok(Person::find_by_statement(stmt(
+        &sql,
+        [tenant.into(), by_email.into(), main.into(), first.into()],
+    ))
+    .all(db)
+    .await?)
+}
+
+/// People by id (any state), in no particular order.
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Person>> {
+    let sql = format!("SELECT {COLUMNS} FROM people p WHERE p.tenant_id = $1 AND p.id = ANY($2)");
+    Ok(
+        Person::find_by_statement(stmt(&sql, [tenant.into(), ids.to_vec().into()]))
+            .all(db)
+            .await?,
+    )
+}
+
+/// Stored columns the writes do not set, read back with `RETURNING`.
+#[derive(FromQueryResult)]
+struct Written {
+    id: Uuid,
+    last_contact_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    owner_team_id: Option<Uuid>,
+}
+
+const WRITTEN: &str = "p.id, p.last_contact_at, p.created_at, p.updated_at, \
+    (SELECT u.team_id FROM users u WHERE u.tenant_id = $1 AND u.id = p.owner_id) AS owner_team_id";
+
+fn assemble(tenant: Uuid, rows: &[(Uuid, PersonFields)], written: Vec<Written>) -> Vec<Person> {
+    let mut by_id: std::collections::HashMap<Uuid, Written> =
+        written.into_iter().map(|w| (w.id, w)).collect();
+    rows.iter()
+        .filter_map(|(id, f)| {
+            let w = by_id.remove(id)?;
+            Some(Person {
+                tenant_id: tenant,
+                id: *id,
+                first_name: f.first_name.clone(),
+                last_name: f.last_name.clone(),
+                email: f.email.clone(),
+                phone: f.phone.clone(),
+                job_title: f.job_title.clone(),
+                notes: f.notes.clone(),
+                owner_id: f.owner_id,
+                owner_team_id: w.owner_team_id,
+                tags: f.tags.clone(),
+                active: f.active,
+                last_contact_at: w.last_contact_at,
+                created_at: w.created_at,
+                updated_at: w.updated_at,
+                deleted_at: None,
+            })
+        })
+        .collect()
+}
+
+/// Insert many people in one statement, for imports. Returns the rows in the order given.
+pub async fn insert_many(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    rows: &[(Uuid, PersonFields)],
+) -> Result<Vec<Person>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let data = serde_json::Value::Array(rows.iter().map(|(id, f)| fields_json(*id, f)).collect());
+    let written = Written::find_by_statement(stmt(
+        &format!(
+            "INSERT INTO people AS p (tenant_id, id, first_name, last_name, email, phone, \
+             job_title, notes, owner_id, active, tags) SELECT $1, x.id, x.first_name, \
+             x.last_name, x.email, x.phone, x.job_title, x.notes, x.owner_id, x.active, \
+             coalesce(x.tags, '{{}}') FROM jsonb_to_recordset($2) AS {FIELDS_RECORDSET} \
+             RETURNING {WRITTEN}"
+        ),
+        [tenant.into(), data.into()],
+    ))
+    .all(db)
+    .await?;
+    Ok(assemble(tenant, rows, written))
+}
+
+/// Write many people's fields in one statement. Returns the rows in the order given.
+pub async fn update_many(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    rows: &[(Uuid, PersonFields)],
+) -> Result<Vec<Person>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let data = serde_json::Value::Array(rows.iter().map(|(id, f)| fields_json(*id, f)).collect());
+    let written = Written::find_by_statement(stmt(
+        &format!(
+            "UPDATE people p SET first_name = x.first_name, last_name = x.last_name, \
+             email = x.email, phone = x.phone, job_title = x.job_title, notes = x.notes, \
+             owner_id = x.owner_id, active = x.active, tags = coalesce(x.tags, '{{}}'), \
+             updated_at = now() FROM jsonb_to_recordset($2) AS {FIELDS_RECORDSET} \
+             WHERE p.tenant_id = $1 AND p.id = x.id RETURNING {WRITTEN}"
+        ),
+        [tenant.into(), data.into()],
+    ))
+    .all(db)
+    .await?;
+    Ok(assemble(tenant, rows, written))
+}
+
+/// The (person, organisation) pairs among `people` that are already linked, and the people
+/// who already have a primary link.
+pub async fn existing_links(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    people: &[Uuid],
+) -> Result<(Vec<(Uuid, Uuid)>, Vec<Uuid>)> {
+    let rows = db
+        .query_all_raw(stmt(
+            "SELECT person_id, organisation_id, is_primary FROM person_organisations \
+             WHERE tenant_id = $1 AND person_id = ANY($2)",
+            [tenant.into(), people.to_vec().into()],
+        ))
+        .await?;
+    let mut pairs = Vec::with_capacity(rows.len());
+    let mut primary = Vec::new();
+    for r in rows {
+        let p: Uuid = r.try_get("", "person_id")?;
+        let o: Uuid = r.try_get("", "organisation_id")?;
+        if r.try_get::<bool>("", "is_primary")? {
+            primary.push(p);
+        }
+        pairs.push((p, o));
+    }
+    Ok((pairs, primary))
+}
+
+/// What a new link shows of its organisation.
+#[derive(Clone, Debug)]
+pub struct LinkedOrg {
+    pub name: String,
+    pub org_type: String,
+    pub owner_id: Option<Uuid>,
+    pub owner_team_id: Option<Uuid>,
+}
+
+/// Create many links (person, organisation, role, primary) in one statement. Returns them,
+/// described with `orgs` (every linked organisation must be in it).
+pub async fn insert_links_many(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    links: &[(Uuid, Uuid, Option<String>, bool)],
+    orgs: &std::collections::HashMap<Uuid, LinkedOrg>,
+) -> Result<Vec<Link>> {
+    if links.is_empty() {
+        return Ok(Vec::new());
+    }
+    let data = serde_json::Value::Array(
+        links
+            .iter()
+            .map(|(p, o, role, primary)| {
+                serde_json::json!({"p": p, "o": o, "role": role, "is_primary": primary})
+            })
+            .collect(),
+    );
+    let rows = db
+        .query_all_raw(stmt(
+            "INSERT INTO person_organisations (tenant_id, person_id, organisation_id, role, \
+             is_primary) SELECT $1, x.p, x.o, x.role, x.is_primary \
+             FROM jsonb_to_recordset($2) AS x(p uuid, o uuid, role text, is_primary boolean) \
+             RETURNING person_id, organisation_id, created_at",
+            [tenant.into(), data.into()],
+        ))
+        .await?;
+    let mut created: std::collections::HashMap<(Uuid, Uuid), DateTime<Utc>> =
+        std::collections::HashMap::with_capacity(rows.len());
+    for r in rows {
+        created.insert(
+            (
+                r.try_get("", "person_id")?,
+                r.try_get("", "organisation_id")?,
+            ),
+            r.try_get("", "created_at")?,
+        );
+    }
+    Ok(links
+        .iter()
+        .filter_map(|(p, o, role, primary)| {
+            let org = orgs.get(o)?;
+            Some(Link {
+                person_id: *p,
+                organisation_id: *o,
+                organisation_name: org.name.clone(),
+                organisation_type: org.org_type.clone(),
+                organisation_owner_id: org.owner_id,
+                organisation_owner_team_id: org.owner_team_id,
+                role: role.clone(),
+                is_primary: *primary,
+                created_at: *created.get(&(*p, *o))?,
+            })
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

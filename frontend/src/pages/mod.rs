@@ -4,6 +4,7 @@ pub mod admin;
 pub mod admin_edit;
 pub mod auth;
 pub mod catalogue;
+pub mod imports;
 pub mod interaction_form;
 pub mod mandate_form;
 pub mod not_found;

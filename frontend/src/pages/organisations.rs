@@ -310,6 +310,10 @@ pub fn OrganisationsPage() -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>{tr("org.list.title")}</h1>
+            <crate::pages::imports::ExportButtons
+                resource="organisations"
+                query=Signal::derive(move || query.get().to_query(PAGE_SIZE))
+            />
             <Show when=can_create>
                 <a class="btn primary" id="org-new" href="/organisations/new">
                     {tr("org.new")}
@@ -1234,6 +1238,8 @@ fn History(id: Uuid) -> impl IntoView {
                                 {format::date_time(lang, e.occurred_at, c.tz_offset)}
                             </time>
                         </p>
+                        {history::source(lang, &e.data)
+                            .map(|s| view! { <p class="small muted import-source">{s}</p> })}
                         <ul class="changes">{lines}</ul>
                     </li>
                 }

@@ -111,6 +111,17 @@ pub fn PeoplePage() -> impl IntoView {
             <Show when=move || c.can(Resource::People, Action::Create)>
                 <a class="btn primary" id="person-new" href="/people/new">{tr("person_form.new")}</a>
             </Show>
+            <crate::pages::imports::ExportButtons
+                resource="people"
+                query=Signal::derive(move || {
+                    let text = q.get();
+                    if text.is_empty() {
+                        "sort=last_name".to_owned()
+                    } else {
+                        format!("sort=last_name&q={}", encode(&text))
+                    }
+                })
+            />
         </div>
         <form class="filters single" role="search" on:submit=|ev| ev.prevent_default()>
             <div class="field">
@@ -176,6 +187,8 @@ pub fn PersonPage() -> impl IntoView {
                             " · "
                             {format::date_time(lang, e.occurred_at, c.tz_offset)}
                         </p>
+                        {history::source(lang, &e.data)
+                            .map(|s| view! { <p class="small muted import-source">{s}</p> })}
                         <ul class="changes">{lines}</ul>
                     </li>
                 }

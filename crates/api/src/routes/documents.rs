@@ -205,22 +205,22 @@ fn sniff(head: &[u8], file_name: &str) -> Option<&'static str> {
 }
 
 /// Keep a safe display name: no path, no control characters, at most 255 characters.
-fn clean_name(raw: &str) -> Option<String> {
+pub(crate) fn clean_name(raw: &str) -> Option<String> {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("").trim();
     let name: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
     (!name.is_empty() && name != "." && name != "..").then_some(name)
 }
 
-struct Staged {
-    tmp: PathBuf,
-    size: u64,
+pub(crate) struct Staged {
+    pub(crate) tmp: PathBuf,
+    pub(crate) size: u64,
     sha256: Vec<u8>,
-    head: Vec<u8>,
-    file_name: String,
+    pub(crate) head: Vec<u8>,
+    pub(crate) file_name: String,
 }
 
 /// Stream the `file` field to a temporary file, hashing and counting as it goes.
-async fn stage_file(
+pub(crate) async fn stage_file(
     field: &mut actix_multipart::Field,
     dir: &std::path::Path,
     limit: u64,

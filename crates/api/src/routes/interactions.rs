@@ -292,6 +292,34 @@ pub struct InteractionPage {
     pub total: Option<i64>,
 }
 
+/// The validated list filters of a query, within one organisation when `org` is given
+/// (also what an export of the list uses).
+pub(crate) fn list_filter(
+    p: &Principal,
+    q: &InteractionQuery,
+    deleted: bool,
+    org: Option<Uuid>,
+) -> ApiResult<InteractionFilter> {
+    let mut v = Validator::new();
+    let filter = InteractionFilter {
+        organisation_id: org.or(q.organisation_id),
+        person_id: q.person_id,
+        kinds: codes(
+            &mut v,
+            "kind",
+            q.kind.as_deref(),
+            InteractionKind::from_code,
+        ),
+        author_id: user_param(&mut v, p, "author_id", q.author_id.as_deref()),
+        occurred_from: q.occurred_from,
+        occurred_to: q.occurred_to,
+        q: q.q.clone().filter(|s| !s.trim().is_empty()),
+        deleted,
+    };
+    v.finish()?;
+    Ok(filter)
+}
+
 /// The list behind `/interactions` and an organisation's interactions tab (`org`).
 async fn list_in(
     state: &AppState,
@@ -312,23 +340,7 @@ async fn list_in(
     let sort_text = q.sort.clone().unwrap_or_else(|| "-occurred_at".into());
     let sort = store::parse_sort(&sort_text)
         .map_err(|f| ApiError::field("sort", "invalid_sort", format!("cannot sort by {f:?}")))?;
-    let mut v = Validator::new();
-    let filter = InteractionFilter {
-        organisation_id: org.or(q.organisation_id),
-        person_id: q.person_id,
-        kinds: codes(
-            &mut v,
-            "kind",
-            q.kind.as_deref(),
-            InteractionKind::from_code,
-        ),
-        author_id: user_param(&mut v, p, "author_id", q.author_id.as_deref()),
-        occurred_from: q.occurred_from,
-        occurred_to: q.occurred_to,
-        q: q.q.filter(|s| !s.trim().is_empty()),
-        deleted,
-    };
-    v.finish()?;
+    let filter = list_filter(p, &q, deleted, org)?;
     let after = SortCursor::decode(q.cursor.as_deref(), &sort_text, sort.len())?;
     let vis = visibility(p, scope);
     let tenant = p.tenant_uuid();

@@ -1078,6 +1078,43 @@ async fn run_list(
     })
 }
 
+/// The validated list filters of a query (also what an export of the list uses).
+pub(crate) fn list_filter(
+    p: &Principal,
+    q: &MandateQuery,
+    deleted: bool,
+) -> ApiResult<MandateFilter> {
+    let mut v = Validator::new();
+    let owner_id = match q.owner_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("me") => Some(p.user.id),
+        Some(s) => match s.parse() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                v.push("owner_id", "invalid_id", "a user id or `me`");
+                None
+            }
+        },
+    };
+    let filter = MandateFilter {
+        statuses: statuses(&mut v, q.status.as_deref()),
+        organisation_id: q.organisation_id,
+        owner_id,
+        product_id: q.product_id,
+        signed_from: q.signed_from,
+        signed_to: q.signed_to,
+        created_from: q.created_from,
+        created_to: q.created_to,
+        q: q.q
+            .as_deref()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty()),
+        deleted,
+    };
+    v.finish()?;
+    Ok(filter)
+}
+
 /// List mandates the caller may read, filtered and sorted, in pages.
 #[utoipa::path(get, path = "/api/v1/mandates", tag = "mandates",
     operation_id = "v1.mandate.list", security(("bearer" = [])), params(MandateQuery),
@@ -1100,31 +1137,7 @@ pub async fn list_mandates(
         p.require(RES, Action::Read)?
     };
     let limit = http::page_limit(q.limit)?;
-    let mut v = Validator::new();
-    let owner_id = match q.owner_id.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some("me") => Some(p.user.id),
-        Some(s) => match s.parse() {
-            Ok(id) => Some(id),
-            Err(_) => {
-                v.push("owner_id", "invalid_id", "a user id or `me`");
-                None
-            }
-        },
-    };
-    let filter = MandateFilter {
-        statuses: statuses(&mut v, q.status.as_deref()),
-        organisation_id: q.organisation_id,
-        owner_id,
-        product_id: q.product_id,
-        signed_from: q.signed_from,
-        signed_to: q.signed_to,
-        created_from: q.created_from,
-        created_to: q.created_to,
-        q: q.q.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
-        deleted,
-    };
-    v.finish()?;
+    let filter = list_filter(&p, &q, deleted)?;
     let page = run_list(
         &state,
         &p,

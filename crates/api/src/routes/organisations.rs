@@ -282,31 +282,8 @@ pub struct OrganisationPage {
     pub total: Option<i64>,
 }
 
-/// List organisations the caller may read, filtered and sorted, in pages.
-#[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations",
-    operation_id = "v1.organisation.list", security(("bearer" = [])), params(OrgQuery),
-    responses(
-        (status = 200, description = "A page", body = OrganisationPage),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter, sort or cursor", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn list_organisations(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: web::Query<OrgQuery>,
-) -> ApiResult<HttpResponse> {
-    let p = auth.0;
-    let q = query.into_inner();
-    let deleted = q.deleted.unwrap_or(false);
-    let scope = if deleted {
-        p.require(RES, Action::Manage)?
-    } else {
-        p.require(RES, Action::Read)?
-    };
-    let limit = http::page_limit(q.limit)?;
-    let sort_text = q.sort.clone().unwrap_or_else(|| "name".into());
-    let sort = store::parse_sort(&sort_text)
-        .map_err(|f| ApiError::field("sort", "invalid_sort", format!("cannot sort by {f:?}")))?;
+/// The validated list filters of a query (also what an export of the list uses).
+pub(crate) fn list_filter(p: &Principal, q: &OrgQuery, deleted: bool) -> ApiResult<OrgFilter> {
     let mut v = Validator::new();
     let owner_id = match q.owner_id.as_deref() {
         None | Some("") => None,
@@ -346,20 +323,49 @@ pub async fn list_organisations(
             q.stage.as_deref(),
             PipelineStage::from_code,
         ),
-        city: q.city.filter(|c| !c.trim().is_empty()),
+        city: q.city.clone().filter(|c| !c.trim().is_empty()),
         owner_id,
-        tag: q.tag.filter(|t| !t.trim().is_empty()),
+        tag: q.tag.clone().filter(|t| !t.trim().is_empty()),
         active: q.active,
         no_contact_days: q.no_contact_days,
         created_from: q.created_from,
         created_to: q.created_to,
         updated_from: q.updated_from,
         updated_to: q.updated_to,
-        q: q.q.filter(|s| !s.trim().is_empty()),
+        q: q.q.clone().filter(|s| !s.trim().is_empty()),
         stuck_days: q.stuck_days,
         deleted,
     };
     v.finish()?;
+    Ok(filter)
+}
+
+/// List organisations the caller may read, filtered and sorted, in pages.
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations",
+    operation_id = "v1.organisation.list", security(("bearer" = [])), params(OrgQuery),
+    responses(
+        (status = 200, description = "A page", body = OrganisationPage),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter, sort or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_organisations(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<OrgQuery>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    let q = query.into_inner();
+    let deleted = q.deleted.unwrap_or(false);
+    let scope = if deleted {
+        p.require(RES, Action::Manage)?
+    } else {
+        p.require(RES, Action::Read)?
+    };
+    let limit = http::page_limit(q.limit)?;
+    let sort_text = q.sort.clone().unwrap_or_else(|| "name".into());
+    let sort = store::parse_sort(&sort_text)
+        .map_err(|f| ApiError::field("sort", "invalid_sort", format!("cannot sort by {f:?}")))?;
+    let filter = list_filter(&p, &q, deleted)?;
     let after = SortCursor::decode(q.cursor.as_deref(), &sort_text, sort.len())?;
     let vis = visibility(&p, scope);
     let tenant = p.tenant_uuid();
@@ -622,7 +628,7 @@ async fn update_in(
             Some(&after),
         )
         .await?;
-        crate::routes::pipeline::run_stage_actions(tx, p, &updated).await?;
+        crate::routes::pipeline::run_stage_actions(&**tx, p, &updated).await?;
     }
     Ok(updated)
 }

@@ -93,7 +93,7 @@ pub fn out(p: Person) -> PersonOut {
     }
 }
 
-fn link_out(l: Link) -> PersonOrganisationOut {
+pub(crate) fn link_out(l: Link) -> PersonOrganisationOut {
     PersonOrganisationOut {
         person_id: l.person_id,
         organisation_id: l.organisation_id,
@@ -296,31 +296,12 @@ pub struct PersonPage {
     pub total: Option<i64>,
 }
 
-/// List people the caller may read, filtered and sorted, in pages.
-#[utoipa::path(get, path = "/api/v1/people", tag = "people",
-    operation_id = "v1.person.list", security(("bearer" = [])), params(PersonQuery),
-    responses(
-        (status = 200, description = "A page", body = PersonPage),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter, sort or cursor", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn list_people(
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: web::Query<PersonQuery>,
-) -> ApiResult<HttpResponse> {
-    let p = auth.0;
-    let q = query.into_inner();
-    let deleted = q.deleted.unwrap_or(false);
-    let scope = if deleted {
-        p.require(RES, Action::Manage)?
-    } else {
-        p.require(RES, Action::Read)?
-    };
-    let limit = http::page_limit(q.limit)?;
-    let sort_text = q.sort.clone().unwrap_or_else(|| "last_name".into());
-    let sort = store::parse_sort(&sort_text)
-        .map_err(|f| ApiError::field("sort", "invalid_sort", format!("cannot sort by {f:?}")))?;
+/// The validated list filters of a query (also what an export of the list uses).
+pub(crate) fn list_filter(
+    p: &Principal,
+    q: &PersonQuery,
+    deleted: bool,
+) -> ApiResult<PersonFilter> {
     let mut v = Validator::new();
     let owner_id = match q.owner_id.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -349,10 +330,10 @@ pub async fn list_people(
         v.push("no_contact_days", "out_of_range", "between 0 and 36500");
     }
     let filter = PersonFilter {
-        q: q.q.filter(|s| !s.trim().is_empty()),
+        q: q.q.clone().filter(|s| !s.trim().is_empty()),
         organisation_id,
         owner_id,
-        tag: q.tag.filter(|t| !t.trim().is_empty()),
+        tag: q.tag.clone().filter(|t| !t.trim().is_empty()),
         active: q.active,
         no_contact_days: q.no_contact_days,
         created_from: q.created_from,
@@ -362,6 +343,35 @@ pub async fn list_people(
         deleted,
     };
     v.finish()?;
+    Ok(filter)
+}
+
+/// List people the caller may read, filtered and sorted, in pages.
+#[utoipa::path(get, path = "/api/v1/people", tag = "people",
+    operation_id = "v1.person.list", security(("bearer" = [])), params(PersonQuery),
+    responses(
+        (status = 200, description = "A page", body = PersonPage),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter, sort or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_people(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<PersonQuery>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    let q = query.into_inner();
+    let deleted = q.deleted.unwrap_or(false);
+    let scope = if deleted {
+        p.require(RES, Action::Manage)?
+    } else {
+        p.require(RES, Action::Read)?
+    };
+    let limit = http::page_limit(q.limit)?;
+    let sort_text = q.sort.clone().unwrap_or_else(|| "last_name".into());
+    let sort = store::parse_sort(&sort_text)
+        .map_err(|f| ApiError::field("sort", "invalid_sort", format!("cannot sort by {f:?}")))?;
+    let filter = list_filter(&p, &q, deleted)?;
     let after = SortCursor::decode(q.cursor.as_deref(), &sort_text, sort.len())?;
     let vis = visibility(&p, scope);
     let tenant = p.tenant_uuid();

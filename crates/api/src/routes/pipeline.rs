@@ -15,7 +15,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{Duration, Utc};
 use relais_domain::{Action, Resource, crm::PipelineStage};
 use relais_store::{
-    TenantTx, events,
+    events,
     organisations::Organisation,
     pipeline::{self as store, StageAction, StageActionFields},
     tasks::{self, TaskFields},
@@ -240,9 +240,13 @@ pub async fn delete_stage_action(
 }
 
 /// Run the active actions of the stage `org` just entered, in the caller's transaction.
-pub async fn run_stage_actions(tx: &TenantTx, p: &Principal, org: &Organisation) -> ApiResult<()> {
+pub async fn run_stage_actions(
+    db: &impl relais_store::ConnectionTrait,
+    p: &Principal,
+    org: &Organisation,
+) -> ApiResult<()> {
     let tenant = p.tenant_uuid();
-    for a in store::active_for(&**tx, tenant, &org.pipeline_stage).await? {
+    for a in store::active_for(db, tenant, &org.pipeline_stage).await? {
         match a.action.as_str() {
             "create_task" => {
                 let fields = TaskFields {
@@ -257,7 +261,7 @@ pub async fn run_stage_actions(tx: &TenantTx, p: &Principal, org: &Organisation)
                     record_type: Some("organisation".into()),
                     record_id: Some(org.id),
                 };
-                let task = tasks::insert(&**tx, tenant, &fields, Some(p.user.id)).await?;
+                let task = tasks::insert(db, tenant, &fields, Some(p.user.id)).await?;
                 let record = serde_json::to_value(crate::routes::tasks::out(task.clone()))
                     .map_err(ApiError::internal)?;
                 let mut types = vec!["task.created"];
@@ -266,7 +270,7 @@ pub async fn run_stage_actions(tx: &TenantTx, p: &Principal, org: &Organisation)
                 }
                 for t in types {
                     events::record(
-                        &**tx,
+                        db,
                         tenant,
                         t,
                         "task",
@@ -290,7 +294,7 @@ pub async fn run_stage_actions(tx: &TenantTx, p: &Principal, org: &Organisation)
                     "stage_action_id": a.id,
                 });
                 events::record(
-                    &**tx,
+                    db,
                     tenant,
                     "notification.requested",
                     "organisation",

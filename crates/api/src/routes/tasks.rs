@@ -176,26 +176,14 @@ pub struct TaskPage {
     pub total: Option<i64>,
 }
 
-/// The list behind `/tasks` and an organisation's tasks tab (`org`).
-async fn list_in(
-    state: &AppState,
+/// The validated list filters of a query, within one organisation's tasks when `org` is
+/// given (also what an export of the list uses).
+pub(crate) fn list_filter(
     p: &Principal,
-    q: TaskQuery,
+    q: &TaskQuery,
+    deleted: bool,
     org: Option<Uuid>,
-) -> ApiResult<HttpResponse> {
-    let deleted = q.deleted.unwrap_or(false);
-    let scope = p.require(
-        RES,
-        if deleted {
-            Action::Manage
-        } else {
-            Action::Read
-        },
-    )?;
-    let limit = http::page_limit(q.limit)?;
-    let sort_text = q.sort.clone().unwrap_or_else(|| "due_at".into());
-    let sort = store::parse_sort(&sort_text)
-        .map_err(|f| ApiError::field("sort", "invalid_sort", format!("cannot sort by {f:?}")))?;
+) -> ApiResult<TaskFilter> {
     let mut v = Validator::new();
     let record_type = match q.record_type.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -226,7 +214,7 @@ async fn list_in(
         record_id: q.record_id,
         due_from: q.due_from,
         due_to: q.due_to,
-        q: q.q.filter(|s| !s.trim().is_empty()),
+        q: q.q.clone().filter(|s| !s.trim().is_empty()),
         deleted,
     };
     match q.mine {
@@ -244,6 +232,30 @@ async fn list_in(
         filter.record_id = Some(org);
     }
     v.finish()?;
+    Ok(filter)
+}
+
+/// The list behind `/tasks` and an organisation's tasks tab (`org`).
+async fn list_in(
+    state: &AppState,
+    p: &Principal,
+    q: TaskQuery,
+    org: Option<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let deleted = q.deleted.unwrap_or(false);
+    let scope = p.require(
+        RES,
+        if deleted {
+            Action::Manage
+        } else {
+            Action::Read
+        },
+    )?;
+    let limit = http::page_limit(q.limit)?;
+    let sort_text = q.sort.clone().unwrap_or_else(|| "due_at".into());
+    let sort = store::parse_sort(&sort_text)
+        .map_err(|f| ApiError::field("sort", "invalid_sort", format!("cannot sort by {f:?}")))?;
+    let filter = list_filter(p, &q, deleted, org)?;
     let after = SortCursor::decode(q.cursor.as_deref(), &sort_text, sort.len())?;
     let vis = visibility(p, scope);
     let tenant = p.tenant_uuid();
