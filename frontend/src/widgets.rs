@@ -59,6 +59,39 @@ pub fn load_failed(errors: ArcRwSignal<Errors>, retry: Option<Callback<()>>) -> 
 }
 
 /// The "loading" line of a `<Transition>`.
+/// The page of one record at `/…/:id`: loads it (with its ETag) when the id changes, not on
+/// every update of the route, and hands it to `form`. An id that does not parse is a 404; load
+/// errors show with a retry.
+pub fn edit_page<T, Fut, V>(
+    load: impl Fn(Uuid) -> Fut + Copy + Send + Sync + 'static,
+    form: impl Fn(T) -> V + Copy + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + 'static,
+    Fut: std::future::Future<Output = Result<T, ApiError>> + 'static,
+    V: IntoView + 'static,
+{
+    let params = leptos_router::hooks::use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok())));
+    let record = LocalResource::new(move || {
+        let id = id.get();
+        async move {
+            match id {
+                Some(id) => load(id).await,
+                None => Err(ApiError::from_response(404, "")),
+            }
+        }
+    });
+    let retry = Callback::new(move |()| record.refetch());
+    view! {
+        <Transition fallback=loading>
+            <ErrorBoundary fallback=move |e| load_failed(e, Some(retry))>
+                {move || record.get().map(|r| r.map(form))}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
 pub fn loading() -> impl IntoView {
     view! { <p class="loading" role="status">{tr("common.loading")}</p> }
 }

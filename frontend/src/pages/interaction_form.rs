@@ -6,15 +6,16 @@ use crate::app::{ctx, tr};
 use crate::components::{ConfirmDialog, ErrorAlert};
 use crate::edit;
 use crate::problem::ApiError;
+use crate::widgets::edit_page;
 use crate::widgets::{
-    ChoiceField, PickKind, RecordPicker, TextArea, TextField, load_failed, loading, local_error,
-    local_to_utc, not_allowed, now, utc_to_local,
+    ChoiceField, PickKind, RecordPicker, TextArea, TextField, local_error, local_to_utc,
+    not_allowed, now, utc_to_local,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::{
     NavigateOptions,
-    hooks::{use_navigate, use_params_map, use_query_map},
+    hooks::{use_navigate, use_query_map},
 };
 use relais_domain::access::{Action, Resource};
 use relais_domain::interactions::InteractionKind;
@@ -33,30 +34,10 @@ pub fn NewInteractionPage() -> impl IntoView {
 
 #[component]
 pub fn InteractionPage() -> impl IntoView {
-    let params = use_params_map();
-    // A memo: the record reloads when the id changes, not on every update of the route.
-    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok())));
-    let record = LocalResource::new(move || {
-        let id = id.get();
-        async move {
-            match id {
-                Some(id) => api::interaction_for_edit(id).await,
-                None => Err(ApiError::from_response(404, "")),
-            }
-        }
-    });
-    let retry = Callback::new(move |()| record.refetch());
-    view! {
-        <Transition fallback=loading>
-            <ErrorBoundary fallback=move |e| load_failed(e, Some(retry))>
-                {move || {
-                    record
-                        .get()
-                        .map(|r| r.map(|loaded| view! { <InteractionForm initial=Some(loaded)/> }))
-                }}
-            </ErrorBoundary>
-        </Transition>
-    }
+    edit_page(
+        api::interaction_for_edit,
+        |loaded| view! { <InteractionForm initial=Some(loaded)/> },
+    )
 }
 
 /// Where to go after creating or deleting: the record the interaction is about.

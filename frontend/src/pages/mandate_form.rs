@@ -9,15 +9,15 @@ use crate::edit;
 use crate::format;
 use crate::problem::ApiError;
 use crate::widgets::{
-    ChoiceField, PickKind, RecordPicker, TextArea, TextField, load_failed, loading, local_error,
-    not_allowed, text,
+    ChoiceField, PickKind, RecordPicker, TextArea, TextField, local_error, not_allowed, text,
 };
+use crate::widgets::{edit_page, loading};
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::{
     NavigateOptions,
-    hooks::{use_navigate, use_params_map, use_query_map},
+    hooks::{use_navigate, use_query_map},
 };
 use relais_domain::access::{Action, Resource};
 use relais_domain::mandates::MandateStatus;
@@ -36,30 +36,10 @@ pub fn NewMandatePage() -> impl IntoView {
 
 #[component]
 pub fn MandatePage() -> impl IntoView {
-    let params = use_params_map();
-    // A memo: the record reloads when the id changes, not on every update of the route.
-    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok())));
-    let record = LocalResource::new(move || {
-        let id = id.get();
-        async move {
-            match id {
-                Some(id) => api::mandate_for_edit(id).await,
-                None => Err(ApiError::from_response(404, "")),
-            }
-        }
-    });
-    let retry = Callback::new(move |()| record.refetch());
-    view! {
-        <Transition fallback=loading>
-            <ErrorBoundary fallback=move |e| load_failed(e, Some(retry))>
-                {move || {
-                    record
-                        .get()
-                        .map(|r| r.map(|loaded| view! { <MandateForm initial=Some(loaded)/> }))
-                }}
-            </ErrorBoundary>
-        </Transition>
-    }
+    edit_page(
+        api::mandate_for_edit,
+        |loaded| view! { <MandateForm initial=Some(loaded)/> },
+    )
 }
 
 fn date(s: RwSignal<String>) -> Option<NaiveDate> {

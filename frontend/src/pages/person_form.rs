@@ -6,16 +6,11 @@ use crate::app::{ctx, tr};
 use crate::components::{ConfirmDialog, ErrorAlert};
 use crate::edit;
 use crate::problem::ApiError;
-use crate::widgets::{
-    PickKind, RecordPicker, TextArea, TextField, load_failed, loading, local_error, not_allowed,
-    text,
-};
+use crate::widgets::{PickKind, RecordPicker, TextArea, TextField, local_error, not_allowed, text};
+use crate::widgets::{edit_page, load_failed, loading};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::{
-    NavigateOptions,
-    hooks::{use_navigate, use_params_map},
-};
+use leptos_router::{NavigateOptions, hooks::use_navigate};
 use relais_domain::access::{Action, Resource};
 use relais_types::{PersonIn, PersonOrganisationIn, PersonOrganisationOut, PersonOut};
 use serde_json::json;
@@ -34,28 +29,9 @@ pub fn NewPersonPage() -> impl IntoView {
 #[component]
 pub fn EditPersonPage() -> impl IntoView {
     let c = ctx();
-    let params = use_params_map();
-    // A memo: the record reloads when the id changes, not on every update of the route.
-    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok())));
-    let record = LocalResource::new(move || {
-        let id = id.get();
-        async move {
-            match id {
-                Some(id) => api::person_for_edit(id).await,
-                None => Err(ApiError::from_response(404, "")),
-            }
-        }
-    });
-    let retry = Callback::new(move |()| record.refetch());
     view! {
         <Show when=move || c.can(Resource::People, Action::Update) fallback=not_allowed>
-            <Transition fallback=loading>
-                <ErrorBoundary fallback=move |e| load_failed(e, Some(retry))>
-                    {move || {
-                        record.get().map(|r| r.map(|loaded| view! { <PersonForm initial=Some(loaded)/> }))
-                    }}
-                </ErrorBoundary>
-            </Transition>
+            {edit_page(api::person_for_edit, |loaded| view! { <PersonForm initial=Some(loaded)/> })}
         </Show>
     }
 }

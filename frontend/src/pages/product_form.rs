@@ -6,13 +6,11 @@ use crate::app::{ctx, tr};
 use crate::components::{ConfirmDialog, ErrorAlert};
 use crate::edit;
 use crate::problem::ApiError;
-use crate::widgets::{ChoiceField, TextArea, TextField, load_failed, loading, not_allowed, text};
+use crate::widgets::edit_page;
+use crate::widgets::{ChoiceField, TextArea, TextField, not_allowed, text};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::{
-    NavigateOptions,
-    hooks::{use_navigate, use_params_map},
-};
+use leptos_router::{NavigateOptions, hooks::use_navigate};
 use relais_domain::access::{Action, Resource};
 use relais_domain::crm::Category;
 use relais_types::{ProductIn, ProductOut};
@@ -30,30 +28,10 @@ pub fn NewProductPage() -> impl IntoView {
 
 #[component]
 pub fn ProductPage() -> impl IntoView {
-    let params = use_params_map();
-    // A memo: the record reloads when the id changes, not on every update of the route.
-    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok())));
-    let record = LocalResource::new(move || {
-        let id = id.get();
-        async move {
-            match id {
-                Some(id) => api::product_for_edit(id).await,
-                None => Err(ApiError::from_response(404, "")),
-            }
-        }
-    });
-    let retry = Callback::new(move |()| record.refetch());
-    view! {
-        <Transition fallback=loading>
-            <ErrorBoundary fallback=move |e| load_failed(e, Some(retry))>
-                {move || {
-                    record
-                        .get()
-                        .map(|r| r.map(|loaded| view! { <ProductForm initial=Some(loaded)/> }))
-                }}
-            </ErrorBoundary>
-        </Transition>
-    }
+    edit_page(
+        api::product_for_edit,
+        |loaded| view! { <ProductForm initial=Some(loaded)/> },
+    )
 }
 
 #[component]

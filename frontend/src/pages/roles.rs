@@ -8,13 +8,11 @@ use crate::components::{ConfirmDialog, ErrorAlert};
 use crate::grants::{self, GrantMatrix};
 use crate::i18n;
 use crate::problem::ApiError;
+use crate::widgets::edit_page;
 use crate::widgets::{TextField, load_failed, loading, not_allowed};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::{
-    NavigateOptions,
-    hooks::{use_navigate, use_params_map},
-};
+use leptos_router::{NavigateOptions, hooks::use_navigate};
 use relais_domain::access::{Action, Resource, Scope};
 use relais_types::{RoleIn, RoleOut};
 use serde_json::json;
@@ -83,28 +81,10 @@ pub fn NewRolePage() -> impl IntoView {
 
 #[component]
 pub fn RolePage() -> impl IntoView {
-    let params = use_params_map();
-    // A memo: the record reloads when the id changes, not on every update of the route.
-    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok())));
-    let record = LocalResource::new(move || {
-        let id = id.get();
-        async move {
-            match id {
-                Some(id) => api::role_for_edit(id).await,
-                None => Err(ApiError::from_response(404, "")),
-            }
-        }
-    });
-    let retry = Callback::new(move |()| record.refetch());
-    view! {
-        <Transition fallback=loading>
-            <ErrorBoundary fallback=move |e| load_failed(e, Some(retry))>
-                {move || {
-                    record.get().map(|r| r.map(|loaded| view! { <RoleEditor initial=Some(loaded)/> }))
-                }}
-            </ErrorBoundary>
-        </Transition>
-    }
+    edit_page(
+        api::role_for_edit,
+        |loaded| view! { <RoleEditor initial=Some(loaded)/> },
+    )
 }
 
 fn resource_label(r: Resource) -> String {

@@ -7,15 +7,16 @@ use crate::app::{ctx, tr};
 use crate::components::{ConfirmDialog, ErrorAlert};
 use crate::edit;
 use crate::problem::ApiError;
+use crate::widgets::edit_page;
 use crate::widgets::{
-    ChoiceField, PickKind, RecordPicker, TextArea, TextField, load_failed, loading, local_error,
-    local_to_utc, not_allowed, text, utc_to_local,
+    ChoiceField, PickKind, RecordPicker, TextArea, TextField, local_error, local_to_utc,
+    not_allowed, text, utc_to_local,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::{
     NavigateOptions,
-    hooks::{use_navigate, use_params_map, use_query_map},
+    hooks::{use_navigate, use_query_map},
 };
 use relais_domain::access::{Action, Resource};
 use relais_domain::tasks::{TaskPriority, TaskRecordType, TaskStatus};
@@ -34,28 +35,10 @@ pub fn NewTaskPage() -> impl IntoView {
 
 #[component]
 pub fn TaskPage() -> impl IntoView {
-    let params = use_params_map();
-    // A memo: the record reloads when the id changes, not on every update of the route.
-    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok())));
-    let record = LocalResource::new(move || {
-        let id = id.get();
-        async move {
-            match id {
-                Some(id) => api::task_for_edit(id).await,
-                None => Err(ApiError::from_response(404, "")),
-            }
-        }
-    });
-    let retry = Callback::new(move |()| record.refetch());
-    view! {
-        <Transition fallback=loading>
-            <ErrorBoundary fallback=move |e| load_failed(e, Some(retry))>
-                {move || {
-                    record.get().map(|r| r.map(|loaded| view! { <TaskForm initial=Some(loaded)/> }))
-                }}
-            </ErrorBoundary>
-        </Transition>
-    }
+    edit_page(
+        api::task_for_edit,
+        |loaded| view! { <TaskForm initial=Some(loaded)/> },
+    )
 }
 
 fn pick_kind(t: TaskRecordType) -> PickKind {
