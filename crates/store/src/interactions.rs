@@ -196,6 +196,24 @@ pub async fn list(
     Ok(out)
 }
 
+/// The whole list in its order, for an export read through a cursor (one scan, one
+/// snapshot; no keyset pages, whose predicates row-level security cannot push into the
+/// sort index).
+pub fn export_statement(
+    tenant: Uuid,
+    vis: Visibility,
+    filter: &InteractionFilter,
+    sort: &[SortKey],
+) -> sea_orm::Statement {
+    let mut sql = Sql::new(SELECT);
+    sql.push(" FROM interactions i WHERE i.tenant_id = ")
+        .bind(tenant);
+    owned_by(&mut sql, vis, "i", "author_id");
+    filters(&mut sql, filter);
+    sql::order_by(&mut sql, sort, "i.id");
+    sql.build()
+}
+
 /// Count matching rows (only when the client asks with `count=true`).
 pub async fn count(
     db: &impl ConnectionTrait,

@@ -251,6 +251,27 @@ pub async fn list(
     Ok(out)
 }
 
+/// The whole list in its order, for an export read through a cursor (one scan, one
+/// snapshot; no keyset pages, whose predicates row-level security cannot push into the
+/// sort index).
+pub fn export_statement(
+    tenant: Uuid,
+    vis: Visibility,
+    filter: &PersonFilter,
+    sort: &[SortKey],
+) -> sea_orm::Statement {
+    let mut sql = {
+        let mut s = Sql::new("SELECT ");
+        s.push(COLUMNS);
+        s
+    };
+    sql.push(" FROM people p WHERE p.tenant_id = ").bind(tenant);
+    visibility(&mut sql, vis, "p");
+    filters(&mut sql, filter);
+    sql::order_by(&mut sql, sort, "p.id");
+    sql.build()
+}
+
 /// Count matching rows (only when the client asks with `count=true`).
 pub async fn count(
     db: &impl ConnectionTrait,
