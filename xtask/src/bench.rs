@@ -190,7 +190,7 @@ fn run_import(root: &Path, forwarded: &[String]) -> Result<ExitCode> {
     let cluster = PgCluster::new(dir, port)?;
     let outcome = (|| -> Result {
         cluster.init_if_missing()?;
-        cluster.start(PG_BENCH_OPTIONS)?;
+        cluster.start(PG_IMPORT_OPTIONS)?;
         // Every run starts from an empty database: the timings then do not depend on what an
         // earlier run left.
         cluster.psql_super(&format!("DROP DATABASE IF EXISTS {IMPORT_DB} WITH (FORCE)"))?;
@@ -226,7 +226,10 @@ fn run_import(root: &Path, forwarded: &[String]) -> Result<ExitCode> {
                 "BENCH_WORK_DIR",
                 root.join(".data").join("bench").join("import"),
             );
-        let status = sys::status(&mut cmd)?;
+        let status = sys::status(&mut cmd);
+        // The generated data is of no use afterwards: give the disk back.
+        let _ = cluster.psql_super(&format!("DROP DATABASE IF EXISTS {IMPORT_DB} WITH (FORCE)"));
+        let status = status?;
         sys::check_interrupted(&interrupted)?;
         if !status.success() {
             return Err(format!("the import benchmark failed ({status})"));
@@ -244,8 +247,13 @@ fn run_import(root: &Path, forwarded: &[String]) -> Result<ExitCode> {
     sys::with_cleanup(outcome, cluster.stop("fast")).map(|()| ExitCode::SUCCESS)
 }
 
-/// The import benchmark's database (each run uses new tenants in it).
+/// The import benchmark's database, created for each run and dropped after it.
 const IMPORT_DB: &str = "relais_bench_import";
+
+/// Like [`PG_BENCH_OPTIONS`] with the WAL kept small: the import benchmark writes a few GB,
+/// which must not sit in WAL segments on a shared disk.
+const PG_IMPORT_OPTIONS: &str = "-c shared_buffers=512MB -c maintenance_work_mem=256MB \
+     -c max_wal_size=1GB -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
 
 fn start_and_run(
     root: &Path,

@@ -537,7 +537,12 @@ fn Detected(
             let problems = r
                 .errors
                 .iter()
-                .map(|e| format!("{} : {}", e.column.clone().unwrap_or_default(), e.message))
+                .map(|e| {
+                    let text = i18n::lookup(lang, &format!("import.error.{}", e.code))
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| e.message.clone());
+                    format!("{} : {text}", e.column.clone().unwrap_or_default())
+                })
                 .collect::<Vec<_>>()
                 .join(" ; ");
             let bad = !r.errors.is_empty();

@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use relais_domain::{Action, Resource, crm::PipelineStage};
 use relais_sheets::{self as sheets, CellValue, Column, ColumnKind, SheetError, SheetLabels};
 use relais_store::{
-    Db,
+    ConnectionTrait, Db, TenantTx,
     interactions::{self as istore, InteractionFilter},
     mandates::{self as mstore, MandateFilter},
     organisations::{self as ostore, OrgFilter, Visibility},
@@ -34,6 +34,7 @@ use relais_store::{
     users::{User, UserFilter},
 };
 use relais_types::Problem;
+use sea_orm::{DbBackend, FromQueryResult, QueryResult, Statement};
 use serde::Deserialize;
 use std::collections::HashMap;
 use utoipa::IntoParams;
@@ -100,12 +101,10 @@ enum Filter {
     Interactions(InteractionFilter),
 }
 
-/// One exported row: its cells, its statistics group, and its keyset position.
+/// One exported row: its cells and its statistics group.
 struct Line {
     cells: Vec<CellValue>,
     group: String,
-    keys: Vec<String>,
-    id: Uuid,
 }
 
 /// Everything an export needs, gathered before the first byte is sent.
@@ -126,6 +125,12 @@ struct Plan {
     chart_title: String,
     users: std::sync::Arc<HashMap<Uuid, String>>,
     max_rows: u64,
+}
+
+fn from_rows<T: FromQueryResult>(rows: &[QueryResult]) -> Result<Vec<T>, ApiError> {
+    rows.iter()
+        .map(|r| T::from_query_result(r, "").map_err(ApiError::from))
+        .collect()
 }
 
 fn tr(fr: bool, f: &str, e: &str) -> String {
@@ -192,89 +197,118 @@ impl Plan {
         CellValue::opt_text(id.and_then(|i| self.users.get(&i).cloned()))
     }
 
-    /// One page of rows after `after`.
-    async fn page(&self, after: Option<(Vec<String>, Uuid)>) -> Result<Vec<Line>, ApiError> {
+    /// One cursor name per kind of record: connections cache the prepared `FETCH` with the
+    /// columns of its first answer, which must stay those of the same table.
+    fn cursor_name(&self) -> &'static str {
+        match &self.filter {
+            Filter::Organisations(_) => "relais_export_organisations",
+            Filter::People(_) => "relais_export_people",
+            Filter::Mandates(_) => "relais_export_mandates",
+            Filter::Tasks(_) => "relais_export_tasks",
+            Filter::Interactions(_) => "relais_export_interactions",
+        }
+    }
+
+    /// Open a transaction with the export's cursor declared in it: the whole list is read in
+    /// one scan under one snapshot, `PAGE` rows at a time with [`Plan::page`].
+    async fn open(&self) -> Result<TenantTx, ApiError> {
         let tx = self
             .db
             .tenant_tx(relais_domain::TenantId(self.tenant))
             .await?;
-        let after_ref = after.as_ref().map(|(k, id)| (k.as_slice(), *id));
+        let query = match &self.filter {
+            Filter::Organisations(f) => {
+                ostore::export_statement(self.tenant, self.vis, f, &self.sort)
+            }
+            Filter::People(f) => pstore::export_statement(self.tenant, self.vis, f, &self.sort),
+            Filter::Mandates(f) => mstore::export_statement(self.tenant, self.vis, f, &self.sort),
+            Filter::Tasks(f) => tstore::export_statement(self.tenant, self.vis, f, &self.sort),
+            Filter::Interactions(f) => {
+                istore::export_statement(self.tenant, self.vis, f, &self.sort)
+            }
+        };
+        let declare = Statement {
+            sql: format!(
+                "DECLARE {} NO SCROLL CURSOR FOR {}",
+                self.cursor_name(),
+                query.sql
+            ),
+            ..query
+        };
+        tx.execute_raw(declare).await?;
+        Ok(tx)
+    }
+
+    /// The next rows of the cursor opened by [`Plan::open`] (fewer than `PAGE` at the end).
+    async fn page(&self, tx: &TenantTx) -> Result<Vec<Line>, ApiError> {
+        let rows = tx
+            .query_all_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("FETCH {PAGE} FROM {}", self.cursor_name()),
+            ))
+            .await?;
         let fr = self.fr;
         let lines = match &self.filter {
-            Filter::Organisations(f) => {
-                ostore::list(&*tx, self.tenant, self.vis, f, &self.sort, after_ref, PAGE)
-                    .await?
-                    .into_iter()
-                    .map(|(o, keys)| Line {
-                        group: stage_label(fr, &o.pipeline_stage),
-                        id: o.id,
-                        keys,
-                        cells: vec![
-                            CellValue::text(o.name),
-                            CellValue::text(code_label(fr, &o.org_type)),
-                            CellValue::opt_text(o.category),
-                            CellValue::text(stage_label(fr, &o.pipeline_stage)),
-                            CellValue::opt_text(o.email),
-                            CellValue::opt_text(o.phone),
-                            CellValue::opt_text(o.website),
-                            CellValue::opt_text(o.address),
-                            CellValue::opt_text(o.city),
-                            CellValue::opt_text(o.postcode),
-                            CellValue::opt_text(o.country),
-                            self.user(o.owner_id),
-                            CellValue::Bool(o.active),
-                            amount(o.expected_amount),
-                            CellValue::text(o.tags.join(", ")),
-                            when(o.last_contact_at),
-                            when(Some(o.created_at)),
-                            when(Some(o.updated_at)),
-                        ],
-                    })
-                    .collect()
-            }
-            Filter::People(f) => {
-                pstore::list(&*tx, self.tenant, self.vis, f, &self.sort, after_ref, PAGE)
-                    .await?
-                    .into_iter()
-                    .map(|(p, keys)| Line {
-                        group: if p.active {
-                            tr(fr, "Actives", "Active")
-                        } else {
-                            tr(fr, "Inactives", "Inactive")
-                        },
-                        id: p.id,
-                        keys,
-                        cells: vec![
-                            CellValue::opt_text(p.first_name),
-                            CellValue::text(p.last_name),
-                            CellValue::opt_text(p.email),
-                            CellValue::opt_text(p.phone),
-                            CellValue::opt_text(p.job_title),
-                            self.user(p.owner_id),
-                            CellValue::Bool(p.active),
-                            CellValue::text(p.tags.join(", ")),
-                            when(p.last_contact_at),
-                            when(Some(p.created_at)),
-                            when(Some(p.updated_at)),
-                        ],
-                    })
-                    .collect()
-            }
-            Filter::Mandates(f) => {
-                let rows =
-                    mstore::list(&*tx, self.tenant, self.vis, f, &self.sort, after_ref, PAGE)
-                        .await?;
-                let ids: Vec<Uuid> = rows.iter().map(|(m, _)| m.organisation_id).collect();
-                let names: HashMap<Uuid, String> = ostore::find_many(&*tx, self.tenant, &ids)
+            Filter::Organisations(_) => from_rows::<ostore::Organisation>(&rows)?
+                .into_iter()
+                .map(|o| Line {
+                    group: stage_label(fr, &o.pipeline_stage),
+                    cells: vec![
+                        CellValue::text(o.name),
+                        CellValue::text(code_label(fr, &o.org_type)),
+                        CellValue::opt_text(o.category),
+                        CellValue::text(stage_label(fr, &o.pipeline_stage)),
+                        CellValue::opt_text(o.email),
+                        CellValue::opt_text(o.phone),
+                        CellValue::opt_text(o.website),
+                        CellValue::opt_text(o.address),
+                        CellValue::opt_text(o.city),
+                        CellValue::opt_text(o.postcode),
+                        CellValue::opt_text(o.country),
+                        self.user(o.owner_id),
+                        CellValue::Bool(o.active),
+                        amount(o.expected_amount),
+                        CellValue::text(o.tags.join(", ")),
+                        when(o.last_contact_at),
+                        when(Some(o.created_at)),
+                        when(Some(o.updated_at)),
+                    ],
+                })
+                .collect(),
+            Filter::People(_) => from_rows::<pstore::Person>(&rows)?
+                .into_iter()
+                .map(|p| Line {
+                    group: if p.active {
+                        tr(fr, "Actives", "Active")
+                    } else {
+                        tr(fr, "Inactives", "Inactive")
+                    },
+                    cells: vec![
+                        CellValue::opt_text(p.first_name),
+                        CellValue::text(p.last_name),
+                        CellValue::opt_text(p.email),
+                        CellValue::opt_text(p.phone),
+                        CellValue::opt_text(p.job_title),
+                        self.user(p.owner_id),
+                        CellValue::Bool(p.active),
+                        CellValue::text(p.tags.join(", ")),
+                        when(p.last_contact_at),
+                        when(Some(p.created_at)),
+                        when(Some(p.updated_at)),
+                    ],
+                })
+                .collect(),
+            Filter::Mandates(_) => {
+                let rows = from_rows::<mstore::Mandate>(&rows)?;
+                let ids: Vec<Uuid> = rows.iter().map(|m| m.organisation_id).collect();
+                let names: HashMap<Uuid, String> = ostore::find_many(&**tx, self.tenant, &ids)
                     .await?
                     .into_iter()
                     .map(|o| (o.id, o.name))
                     .collect();
                 rows.into_iter()
-                    .map(|(m, keys)| Line {
+                    .map(|m| Line {
                         group: code_label(fr, &m.status),
-                        id: m.id,
-                        keys,
                         cells: vec![
                             CellValue::text(m.number),
                             CellValue::opt_text(names.get(&m.organisation_id).cloned()),
@@ -291,45 +325,35 @@ impl Plan {
                     })
                     .collect()
             }
-            Filter::Tasks(f) => {
-                tstore::list(&*tx, self.tenant, self.vis, f, &self.sort, after_ref, PAGE)
-                    .await?
-                    .into_iter()
-                    .map(|(t, keys)| Line {
-                        group: code_label(fr, &t.status),
-                        id: t.id,
-                        keys,
-                        cells: vec![
-                            CellValue::text(t.title),
-                            CellValue::text(code_label(fr, &t.status)),
-                            CellValue::text(code_label(fr, &t.priority)),
-                            when(t.due_at),
-                            CellValue::Bool(t.overdue),
-                            self.user(t.assignee_id),
-                            CellValue::opt_text(
-                                t.record_type.as_deref().map(|r| code_label(fr, r)),
-                            ),
-                            when(t.completed_at),
-                            CellValue::opt_text(t.description),
-                            when(Some(t.created_at)),
-                        ],
-                    })
-                    .collect()
-            }
-            Filter::Interactions(f) => {
-                let rows =
-                    istore::list(&*tx, self.tenant, self.vis, f, &self.sort, after_ref, PAGE)
-                        .await?;
-                let org_ids: Vec<Uuid> =
-                    rows.iter().filter_map(|(i, _)| i.organisation_id).collect();
-                let person_ids: Vec<Uuid> = rows.iter().filter_map(|(i, _)| i.person_id).collect();
-                let orgs: HashMap<Uuid, String> = ostore::find_many(&*tx, self.tenant, &org_ids)
+            Filter::Tasks(_) => from_rows::<tstore::Task>(&rows)?
+                .into_iter()
+                .map(|t| Line {
+                    group: code_label(fr, &t.status),
+                    cells: vec![
+                        CellValue::text(t.title),
+                        CellValue::text(code_label(fr, &t.status)),
+                        CellValue::text(code_label(fr, &t.priority)),
+                        when(t.due_at),
+                        CellValue::Bool(t.overdue),
+                        self.user(t.assignee_id),
+                        CellValue::opt_text(t.record_type.as_deref().map(|r| code_label(fr, r))),
+                        when(t.completed_at),
+                        CellValue::opt_text(t.description),
+                        when(Some(t.created_at)),
+                    ],
+                })
+                .collect(),
+            Filter::Interactions(_) => {
+                let rows = from_rows::<istore::Interaction>(&rows)?;
+                let org_ids: Vec<Uuid> = rows.iter().filter_map(|i| i.organisation_id).collect();
+                let person_ids: Vec<Uuid> = rows.iter().filter_map(|i| i.person_id).collect();
+                let orgs: HashMap<Uuid, String> = ostore::find_many(&**tx, self.tenant, &org_ids)
                     .await?
                     .into_iter()
                     .map(|o| (o.id, o.name))
                     .collect();
                 let people: HashMap<Uuid, String> =
-                    pstore::find_many(&*tx, self.tenant, &person_ids)
+                    pstore::find_many(&**tx, self.tenant, &person_ids)
                         .await?
                         .into_iter()
                         .map(|p| {
@@ -343,10 +367,8 @@ impl Plan {
                         })
                         .collect();
                 rows.into_iter()
-                    .map(|(i, keys)| Line {
+                    .map(|i| Line {
                         group: code_label(fr, &i.kind),
-                        id: i.id,
-                        keys,
                         cells: vec![
                             when(Some(i.occurred_at)),
                             CellValue::text(code_label(fr, &i.kind)),
@@ -362,7 +384,6 @@ impl Plan {
                     .collect()
             }
         };
-        tx.commit().await?;
         Ok(lines)
     }
 
@@ -467,7 +488,8 @@ fn sheet_err(e: SheetError) -> ApiError {
 
 /// Stream the CSV page by page: the client sees the first rows while later ones are read.
 async fn csv_response(plan: Plan, delimiter: u8) -> ApiResult<HttpResponse> {
-    let first = plan.page(None).await?;
+    let cursor = plan.open().await?;
+    let first = plan.page(&cursor).await?;
     let name = plan.file_name("csv");
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
     tokio::spawn(async move {
@@ -487,7 +509,6 @@ async fn csv_response(plan: Plan, delimiter: u8) -> ApiResult<HttpResponse> {
         loop {
             let keep = (plan.max_rows.saturating_sub(sent) as usize).min(lines.len());
             let more = lines.len() as u64 == PAGE && keep == lines.len();
-            let after = lines.last().map(|l| (l.keys.clone(), l.id));
             let chunk = match encode(&lines[..keep], head) {
                 Ok(b) => b,
                 Err(e) => {
@@ -498,9 +519,11 @@ async fn csv_response(plan: Plan, delimiter: u8) -> ApiResult<HttpResponse> {
             head = false;
             sent += keep as u64;
             if tx.send(Ok(chunk)).await.is_err() || !more {
+                // Read only: ending the transaction either way is fine.
+                let _ = cursor.commit().await;
                 return;
             }
-            lines = match plan.page(after).await {
+            lines = match plan.page(&cursor).await {
                 Ok(l) => l,
                 Err(e) => {
                     tracing::error!(error = %e, "export page failed");
@@ -536,13 +559,12 @@ async fn xlsx_response(state: &AppState, plan: Plan) -> ApiResult<HttpResponse> 
             .map_err(sheet_err)?
     };
     let mut counts: HashMap<String, u64> = HashMap::new();
-    let mut after = None;
     let mut sent: u64 = 0;
+    let cursor = plan.open().await?;
     loop {
-        let lines = plan.page(after.take()).await?;
+        let lines = plan.page(&cursor).await?;
         let keep = (plan.max_rows.saturating_sub(sent) as usize).min(lines.len());
         let more = lines.len() as u64 == PAGE && keep == lines.len();
-        after = lines.last().map(|l| (l.keys.clone(), l.id));
         for l in &lines[..keep] {
             *counts.entry(l.group.clone()).or_default() += 1;
         }
@@ -563,6 +585,7 @@ async fn xlsx_response(state: &AppState, plan: Plan) -> ApiResult<HttpResponse> 
             break;
         }
     }
+    cursor.commit().await?;
     let stats = plan.stats(&counts);
     let path = out.clone();
     web::block(move || report.finish(&stats, &path))
@@ -584,11 +607,10 @@ async fn pdf_response(
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut counts: HashMap<String, u64> = HashMap::new();
     let mut total: u64 = 0;
-    let mut after = None;
+    let cursor = plan.open().await?;
     loop {
-        let lines = plan.page(after.take()).await?;
+        let lines = plan.page(&cursor).await?;
         let more = lines.len() as u64 == PAGE;
-        after = lines.last().map(|l| (l.keys.clone(), l.id));
         for l in lines {
             total += 1;
             *counts.entry(l.group).or_default() += 1;
@@ -600,6 +622,7 @@ async fn pdf_response(
             break;
         }
     }
+    cursor.commit().await?;
     let filters = filters_used(req);
     let mut summary = vec![(tr(fr, "Total", "Total"), total.to_string())];
     summary.extend(

@@ -165,7 +165,18 @@ pub fn import_out(i: &Import) -> ImportOut {
         .map(|row| {
             let (values, errors) = match rules::parse_row(kind, &mapping, &row.cells) {
                 Ok(v) => (v.pairs(), Vec::new()),
-                Err(errs) => (Vec::new(), errs),
+                // A bad row still shows its cells, as they are in the file.
+                Err(errs) => (
+                    mapping
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, m)| {
+                            let cell = row.cells.get(i).map(|c| c.trim()).unwrap_or("");
+                            m.filter(|_| !cell.is_empty()).map(|k| (k, cell.to_owned()))
+                        })
+                        .collect(),
+                    errs,
+                ),
             };
             ImportPreviewRow {
                 line: row.line,

@@ -446,6 +446,11 @@ async fn all_or_nothing_leaves_nothing_and_skip_mode_reports_lines() {
     let imp = upload(&app, tok, "organisations", "mixte.csv", csv.as_bytes()).await;
     let id = imp["id"].as_str().unwrap().to_owned();
     assert_eq!(imp["mode"], "all_or_nothing");
+    // A bad row is previewed with its cells and what is wrong with it.
+    assert_eq!(imp["preview"][1]["line"], 3);
+    assert_eq!(imp["preview"][1]["values"]["name"], "Beta");
+    assert_eq!(imp["preview"][1]["values"]["email"], "pas-un-email");
+    assert_eq!(imp["preview"][1]["errors"][0]["code"], "invalid_email");
     let failed = run(&app, tok, &id, "run").await;
     assert_eq!(failed["status"], "failed", "{failed}");
     assert_eq!(failed["committed"], false);
