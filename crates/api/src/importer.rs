@@ -1,4 +1,5 @@
-//! The import runner: claims `import.run` jobs from the Postgres queue and runs them.
+//! The import runner: claims `import.run` jobs from the Postgres queue and runs them (and
+//! `export` jobs, run by `routes::exports::run_job`; expired export files are swept hourly).
 //!
 //! A run streams the file row by row on a blocking thread (a bounded channel between it and
 //! the writer keeps memory flat whatever the file size), validates each row with
@@ -43,7 +44,7 @@ use relais_store::{
     api_keys::ApiKey,
     events::{self, NewEvent},
     imports::{self as store, Import},
-    jobs::{self, ClaimedJob, ImportPayload, KIND_IMPORT},
+    jobs::{self, ClaimedJob, ImportPayload, KIND_EXPORT, KIND_IMPORT},
     organisations::{self as orgs, OrgFields, Organisation},
     people::{self as people, Person, PersonFields},
     roles::Role,
@@ -71,9 +72,20 @@ pub async fn run_worker(state: AppState, poll: Duration, mut shutdown: watch::Re
     let slots = Arc::new(Semaphore::new(workers));
     let mut listener = state.db.listen("relais_jobs").await.ok();
     tracing::info!(worker = %name, "import worker started");
+    let mut swept: Option<Instant> = None;
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        if swept.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
+            swept = Some(Instant::now());
+            let (dir, ttl) = (
+                state.cfg.data_dir.clone(),
+                state.cfg.imports.export_file_ttl(),
+            );
+            tokio::spawn(async move {
+                crate::routes::exports::sweep_expired(&dir, ttl).await;
+            });
         }
         let free = slots.available_permits();
         if free > 0 {
@@ -86,7 +98,11 @@ pub async fn run_worker(state: AppState, poll: Duration, mut shutdown: watch::Re
                         let st = state.clone();
                         let sd = shutdown.clone();
                         tokio::spawn(async move {
-                            run_job(&st, job, sd).await;
+                            if job.kind == KIND_EXPORT {
+                                crate::routes::exports::run_job(&st, job).await;
+                            } else {
+                                run_job(&st, job, sd).await;
+                            }
                             drop(permit);
                         });
                     }
@@ -116,7 +132,14 @@ pub async fn run_worker(state: AppState, poll: Duration, mut shutdown: watch::Re
 
 async fn claim(state: &AppState, name: &str, n: i32) -> Result<Vec<ClaimedJob>, ApiError> {
     let tx = state.db.platform_tx().await?;
-    let claimed = jobs::claim(&*tx, name, &[KIND_IMPORT], n, Duration::from_secs(300)).await?;
+    let claimed = jobs::claim(
+        &*tx,
+        name,
+        &[KIND_IMPORT, KIND_EXPORT],
+        n,
+        Duration::from_secs(300),
+    )
+    .await?;
     tx.commit().await?;
     Ok(claimed)
 }
@@ -257,14 +280,41 @@ async fn load(
     else {
         return Ok(None);
     };
-    let user = AuthUser::load(&*tx, tenant, imp.created_by)
+    let principal = acting_as(
+        &*tx,
+        tenant,
+        imp.created_by,
+        imp.api_key_id,
+        "uploaded the file",
+    )
+    .await?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    let principal = principal.and_then(|p| {
+        p.require(ui::resource(kind_of(&imp)), Action::Import)
+            .map(|_| p)
+            .map_err(|_| "the uploader no longer has the import permission".to_owned())
+    });
+    Ok(Some((imp, principal)))
+}
+
+/// Who a background job acts as: the user who started it, with that user's grants, or the
+/// role of the API key they used. `Err` inside says why it cannot act as them any more
+/// (`what` completes "the user who …").
+pub(crate) async fn acting_as(
+    tx: &impl ConnectionTrait,
+    tenant: Uuid,
+    user_id: Uuid,
+    api_key_id: Option<Uuid>,
+    what: &str,
+) -> Result<Result<Principal, String>, String> {
+    let user = AuthUser::load(tx, tenant, user_id)
         .await
         .map_err(|e| e.to_string())?;
-    let principal = match user {
-        None => Err("the user who uploaded the file no longer exists".to_owned()),
-        Some(u) if !u.active => Err("the user who uploaded the file is deactivated".to_owned()),
+    Ok(match user {
+        None => Err(format!("the user who {what} no longer exists")),
+        Some(u) if !u.active => Err(format!("the user who {what} is deactivated")),
         Some(u) if u.tenant_status != "active" => Err("the firm's account is suspended".to_owned()),
-        Some(u) => match imp.api_key_id {
+        Some(u) => match api_key_id {
             None => Ok(Principal {
                 tenant: TenantId(tenant),
                 grants: Grants::new(u.grant_list()),
@@ -272,13 +322,13 @@ async fn load(
                 credential: Credential::Session { session: None },
             }),
             Some(key_id) => {
-                let key = ApiKey::find(&*tx, tenant, key_id)
+                let key = ApiKey::find(tx, tenant, key_id)
                     .await
                     .map_err(|e| e.to_string())?
                     .filter(|k| k.is_usable(Utc::now()));
                 match key {
-                    None => Err("the API key that uploaded the file was revoked".to_owned()),
-                    Some(k) => match Role::find(&*tx, tenant, k.role_id)
+                    None => Err(format!("the API key that {what} was revoked")),
+                    Some(k) => match Role::find(tx, tenant, k.role_id)
                         .await
                         .map_err(|e| e.to_string())?
                     {
@@ -293,14 +343,7 @@ async fn load(
                 }
             }
         },
-    };
-    tx.commit().await.map_err(|e| e.to_string())?;
-    let principal = principal.and_then(|p| {
-        p.require(ui::resource(kind_of(&imp)), Action::Import)
-            .map(|_| p)
-            .map_err(|_| "the uploader no longer has the import permission".to_owned())
-    });
-    Ok(Some((imp, principal)))
+    })
 }
 
 /// A row that passed validation, waiting to be written.
