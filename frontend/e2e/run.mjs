@@ -1888,6 +1888,23 @@ await journey('import and export', DESKTOP, 'light', async (page, check) => {
     assert.match(text, /Cabinet Import Gamma/);
     assert.doesNotMatch(text, /Société Générale Gestion/, 'only the filtered rows');
   });
+  await check('a background export shows its progress, then downloads the same rows', async () => {
+    await page.check('#export-background');
+    await page.click('#export-csv');
+    await page.locator('#export-job').waitFor();
+    const button = page.locator('#export-job-download');
+    await button.waitFor({ timeout: 20000 });
+    await page.locator('#export-job').getByText('Le fichier est prêt').waitFor();
+    const [dl] = await Promise.all([page.waitForEvent('download'), button.click()]);
+    assert.match(dl.suggestedFilename(), /^organisations-\d{4}-\d{2}-\d{2}\.csv$/);
+    const bytes = readFileSync(await dl.path());
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+    const text = bytes.subarray(3).toString('utf8');
+    assert.match(text, /^Nom,Type,/);
+    assert.match(text, /Cabinet Import Alpha/);
+    assert.match(text, /Cabinet Import Gamma/);
+    assert.doesNotMatch(text, /Société Générale Gestion/, 'the filters apply to the job too');
+  });
 });
 
 await browser.close();

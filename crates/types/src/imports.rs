@@ -173,13 +173,13 @@ pub struct JobProgress {
     pub total: Option<u64>,
 }
 
-/// A background job (imports run as jobs).
+/// A background job (imports and large exports run as jobs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(examples(json!({"id": "0194c1d2-0000-7000-8000-00000000b001", "kind": "import.run", "status": "running", "progress": {"done": 12000, "total": 100000}, "attempts": 1, "last_error": null, "cancel_requested": false, "result": "/api/v1/imports/0194c1d2-0000-7000-8000-00000000a001", "created_at": "2026-02-03T10:00:00Z", "updated_at": "2026-02-03T10:00:02Z", "finished_at": null}))))]
 pub struct JobOut {
     pub id: Uuid,
-    /// E.g. `import.run`.
+    /// `import.run` or `export`.
     pub kind: String,
     /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
     pub status: String,
@@ -187,7 +187,8 @@ pub struct JobOut {
     pub attempts: i32,
     pub last_error: Option<String>,
     pub cancel_requested: bool,
-    /// Where the result is (the import it runs).
+    /// Where the result is: the import it runs, or, once an export succeeded, the file to
+    /// download (`/api/v1/exports/files/{id}`).
     pub result: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
