@@ -35,7 +35,8 @@ use relais_domain::{
     access::scope_covers,
     crm::PipelineStage,
     imports::{
-        self as rules, ImportKind, ImportMode, OrgValues, PersonValues, RowValues, UpsertKey,
+        self as rules, ImportKind, ImportMode, OrgValues, PersonValues, ProductValues, RowValues,
+        UpsertKey,
     },
 };
 use relais_sheets::{self as sheets, Format, Item};
@@ -47,6 +48,7 @@ use relais_store::{
     jobs::{self, ClaimedJob, ImportPayload, KIND_EXPORT, KIND_IMPORT},
     organisations::{self as orgs, OrgFields, Organisation},
     people::{self as people, Person, PersonFields},
+    products::{self as products, Product, ProductFields},
     roles::Role,
     users::{AuthUser, User},
 };
@@ -814,6 +816,9 @@ impl<'a> Run<'a> {
                 )
             }),
             (RowValues::Person(p), UpsertKey::Email) => p.email.clone(),
+            (RowValues::Product(p), UpsertKey::Code) => p.code.as_ref().map(|c| c.to_lowercase()),
+            // Keys of other kinds: refused before the run starts.
+            (_, UpsertKey::Code) | (RowValues::Product(_), _) => None,
         }
     }
 
@@ -970,7 +975,77 @@ impl<'a> Run<'a> {
         match self.kind {
             ImportKind::Organisations => self.write_organisations(db, rows).await,
             ImportKind::People => self.write_people(db, rows).await,
+            ImportKind::Products => self.write_products(db, rows).await,
         }
+    }
+
+    /// Products: a catalogue of hundreds, not millions: one statement per row. A row whose
+    /// code matches a live product (with the `code` key) updates it; otherwise it creates one,
+    /// and a code already taken is reported on the row.
+    async fn write_products(
+        &mut self,
+        db: &impl ConnectionTrait,
+        rows: &[Pending],
+    ) -> Result<ChunkCounts, ApiError> {
+        let tenant = self.tenant();
+        let mut counts = ChunkCounts::default();
+        let mut evs = Vec::new();
+        let mut sources = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            let RowValues::Product(v) = &row.values else {
+                continue;
+            };
+            let code = v.code.clone().unwrap_or_default();
+            let existing = match self.key {
+                UpsertKey::Code => products::find_by_code(db, tenant, &code).await?,
+                _ => None,
+            };
+            match existing {
+                None => {
+                    if products::code_taken(db, tenant, &code).await? {
+                        counts.refused.push((
+                            i,
+                            self.refusal(
+                                row,
+                                "code",
+                                "taken",
+                                format!("a product is already coded {code}"),
+                            ),
+                        ));
+                        continue;
+                    }
+                    let created = products::insert(db, tenant, &new_product(v)).await?;
+                    evs.push(NewEvent {
+                        type_: "product.created",
+                        record_type: "product",
+                        record_id: created.id,
+                        before: None,
+                        after: Some(crate::routes::products::record_json(&created)),
+                    });
+                    sources.push(self.source(row.line));
+                    counts.created += 1;
+                }
+                Some(cur) => {
+                    let merged = merge_product(&cur, v);
+                    if same_product(&merged, &cur) {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    let updated = products::update(db, tenant, cur.id, &merged).await?;
+                    evs.push(NewEvent {
+                        type_: "product.updated",
+                        record_type: "product",
+                        record_id: updated.id,
+                        before: Some(crate::routes::products::record_json(&cur)),
+                        after: Some(crate::routes::products::record_json(&updated)),
+                    });
+                    sources.push(self.source(row.line));
+                    counts.updated += 1;
+                }
+            }
+        }
+        events::record_many(db, tenant, actor(&self.p), &evs, &sources).await?;
+        Ok(counts)
     }
 
     async fn write_organisations(
@@ -1146,7 +1221,7 @@ impl<'a> Run<'a> {
             .iter()
             .filter_map(|r| match &r.values {
                 RowValues::Person(p) => p.organisation_name.as_ref().map(|n| n.to_lowercase()),
-                RowValues::Organisation(_) => None,
+                RowValues::Organisation(_) | RowValues::Product(_) => None,
             })
             .collect::<HashSet<_>>()
             .into_iter()
@@ -1560,4 +1635,36 @@ fn same_person(f: &PersonFields, cur: &Person) -> bool {
         && f.owner_id == c.owner_id
         && f.active == c.active
         && f.tags == c.tags
+}
+
+fn new_product(v: &ProductValues) -> ProductFields {
+    ProductFields {
+        name: v.name.clone().unwrap_or_default(),
+        code: v.code.clone().unwrap_or_default(),
+        category: v.category.map(|c| c.code().to_owned()),
+        active: v.active.unwrap_or(true),
+        notes: v.notes.clone(),
+    }
+}
+
+/// The product after the row: empty cells keep the current values; the code is the key.
+fn merge_product(cur: &Product, v: &ProductValues) -> ProductFields {
+    ProductFields {
+        name: v.name.clone().unwrap_or_else(|| cur.name.clone()),
+        code: cur.code.clone(),
+        category: v
+            .category
+            .map(|c| c.code().to_owned())
+            .or_else(|| cur.category.clone()),
+        active: v.active.unwrap_or(cur.active),
+        notes: v.notes.clone().or_else(|| cur.notes.clone()),
+    }
+}
+
+fn same_product(f: &ProductFields, cur: &Product) -> bool {
+    f.name == cur.name
+        && f.code == cur.code
+        && f.category == cur.category
+        && f.active == cur.active
+        && f.notes == cur.notes
 }

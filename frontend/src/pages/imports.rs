@@ -54,10 +54,10 @@ fn problem_text(lang: Lang, e: &ApiError) -> String {
 }
 
 fn resource_of(kind: &str) -> Resource {
-    if kind == "people" {
-        Resource::People
-    } else {
-        Resource::Organisations
+    match kind {
+        "people" => Resource::People,
+        "products" => Resource::Products,
+        _ => Resource::Organisations,
     }
 }
 
@@ -73,7 +73,9 @@ pub fn ImportPage() -> impl IntoView {
     // The first kind the user may import.
     Effect::new(move |_| {
         if kind.with_untracked(String::is_empty) {
-            let first = ["organisations", "people"].into_iter().find(|k| may(k));
+            let first = ["organisations", "people", "products"]
+                .into_iter()
+                .find(|k| may(k));
             kind.set(first.unwrap_or("organisations").to_owned());
         }
     });
@@ -234,7 +236,7 @@ pub fn ImportPage() -> impl IntoView {
             <h1>{tr("import.title")}</h1>
         </div>
         <Show
-            when=move || may("organisations") || may("people")
+            when=move || may("organisations") || may("people") || may("products")
             fallback=move || view! { <p class="empty">{tr("import.forbidden")}</p> }
         >
             <section class="card import-step" aria-labelledby="import-step-file">
@@ -255,6 +257,11 @@ pub fn ImportPage() -> impl IntoView {
                             <Show when=move || may("people")>
                                 <option value="people" selected=move || kind.get() == "people">
                                     {tr("import.kind.people")}
+                                </option>
+                            </Show>
+                            <Show when=move || may("products")>
+                                <option value="products" selected=move || kind.get() == "products">
+                                    {tr("import_products.kind")}
                                 </option>
                             </Show>
                         </select>
@@ -438,6 +445,7 @@ fn Detected(
                     UpsertKey::None => "import.key.none",
                     UpsertKey::Name => "import.key.name",
                     UpsertKey::Email => "import.key.email",
+                    UpsertKey::Code => "import_products.key.code",
                 })}</option>
             }
         })
@@ -804,7 +812,7 @@ pub fn ExportButtons(resource: &'static str, #[prop(into)] query: Signal<String>
                         if background.get_untracked() {
                             job_format.set(f);
                             spawn_local(async move {
-                                run_export_job(logic::export_job_path(resource, &list, f), job).await;
+                                run_export_job(c, logic::export_job_path(resource, &list, f), job).await;
                                 let _ = busy.try_set(false);
                             });
                             return;
@@ -894,8 +902,8 @@ pub fn ExportButtons(resource: &'static str, #[prop(into)] query: Signal<String>
 }
 
 /// Start a background export and follow its job until it ends.
-async fn run_export_job(path: String, job: RwSignal<Option<JobOut>>) {
-    let c = ctx();
+/// `c` is taken from the component: there is no reactive owner to ask for it here.
+async fn run_export_job(c: crate::app::Ctx, path: String, job: RwSignal<Option<JobOut>>) {
     let started = match api::start_export_job(&path).await {
         Ok(j) => j,
         Err(e) => {
