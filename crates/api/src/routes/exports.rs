@@ -1260,10 +1260,10 @@ async fn organisations_plan(
     q: organisations::OrgQuery,
 ) -> ApiResult<Plan> {
     let sort = ostore::parse_sort(q.sort.as_deref().unwrap_or("name")).map_err(bad_sort)?;
-    let filter = organisations::list_filter(&p, &q, false)?;
+    let filter = organisations::list_filter(p, &q, false)?;
     let mut plan = base_plan(
-        &state,
-        &p,
+        state,
+        p,
         Resource::Organisations,
         Filter::Organisations(filter),
         sort,
@@ -1323,8 +1323,8 @@ pub async fn export_people(
 
 async fn people_plan(state: &AppState, p: &Principal, q: people::PersonQuery) -> ApiResult<Plan> {
     let sort = pstore::parse_sort(q.sort.as_deref().unwrap_or("last_name")).map_err(bad_sort)?;
-    let filter = people::list_filter(&p, &q, false)?;
-    let mut plan = base_plan(&state, &p, Resource::People, Filter::People(filter), sort).await?;
+    let filter = people::list_filter(p, &q, false)?;
+    let mut plan = base_plan(state, p, Resource::People, Filter::People(filter), sort).await?;
     let fr = plan.fr;
     use ColumnKind::*;
     plan.columns = vec![
@@ -1377,15 +1377,8 @@ async fn mandates_plan(
     q: mandates::MandateQuery,
 ) -> ApiResult<Plan> {
     let sort = mstore::parse_sort(q.sort.as_deref().unwrap_or("-created_at")).map_err(bad_sort)?;
-    let filter = mandates::list_filter(&p, &q, false)?;
-    let mut plan = base_plan(
-        &state,
-        &p,
-        Resource::Mandates,
-        Filter::Mandates(filter),
-        sort,
-    )
-    .await?;
+    let filter = mandates::list_filter(p, &q, false)?;
+    let mut plan = base_plan(state, p, Resource::Mandates, Filter::Mandates(filter), sort).await?;
     let fr = plan.fr;
     use ColumnKind::*;
     plan.columns = vec![
@@ -1433,8 +1426,8 @@ pub async fn export_tasks(
 
 async fn tasks_plan(state: &AppState, p: &Principal, q: tasks::TaskQuery) -> ApiResult<Plan> {
     let sort = tstore::parse_sort(q.sort.as_deref().unwrap_or("due_at")).map_err(bad_sort)?;
-    let filter = tasks::list_filter(&p, &q, false, None)?;
-    let mut plan = base_plan(&state, &p, Resource::Tasks, Filter::Tasks(filter), sort).await?;
+    let filter = tasks::list_filter(p, &q, false, None)?;
+    let mut plan = base_plan(state, p, Resource::Tasks, Filter::Tasks(filter), sort).await?;
     let fr = plan.fr;
     use ColumnKind::*;
     plan.columns = vec![
@@ -1485,10 +1478,10 @@ async fn interactions_plan(
     q: interactions::InteractionQuery,
 ) -> ApiResult<Plan> {
     let sort = istore::parse_sort(q.sort.as_deref().unwrap_or("-occurred_at")).map_err(bad_sort)?;
-    let filter = interactions::list_filter(&p, &q, false, None)?;
+    let filter = interactions::list_filter(p, &q, false, None)?;
     let mut plan = base_plan(
-        &state,
-        &p,
+        state,
+        p,
         Resource::Interactions,
         Filter::Interactions(filter),
         sort,
