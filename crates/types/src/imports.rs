@@ -10,7 +10,7 @@ use uuid::Uuid;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportUpload {
-    /// `organisations` or `people`.
+    /// `organisations`, `people` or `products`.
     #[serde(rename = "type")]
     pub type_: ImportKind,
     /// The file: CSV (UTF-8 or Windows-1252; `,` `;` or tab), XLSX, XLS or ODS.
@@ -126,6 +126,8 @@ pub struct ImportOut {
     /// The fields of this type.
     pub fields: Vec<ImportFieldOut>,
     pub upsert_key: UpsertKey,
+    /// The keys this type can match records by: `none`, `name`, `email` (organisations,
+    /// people); `none`, `code` (products).
     pub upsert_keys: Vec<UpsertKey>,
     pub mode: ImportMode,
     /// People imports: create organisations named in `organisation_nom` that do not exist.
@@ -154,6 +156,7 @@ pub struct ImportOut {
 pub struct ImportPatch {
     /// One entry per column: a field key, or `null` to ignore the column.
     pub mapping: Option<Vec<Option<String>>>,
+    /// One of the import's `upsert_keys` (`code` for products only); another is 422.
     pub upsert_key: Option<UpsertKey>,
     pub mode: Option<ImportMode>,
     pub create_missing_organisations: Option<bool>,
