@@ -1905,6 +1905,31 @@ await journey('import and export', DESKTOP, 'light', async (page, check) => {
     assert.match(text, /Cabinet Import Gamma/);
     assert.doesNotMatch(text, /Société Générale Gestion/, 'the filters apply to the job too');
   });
+  await check('products import from the wizard, matched by their code', async () => {
+    const products = 'Code produit;Libellé;Catégorie\n'
+      + 'E2E-FONDS-1;Fonds E2E Patrimoine;OPCVM\n'
+      + 'e2e-scpi-1;SCPI E2E Rendement;SCPI\n';
+    await page.goto(`${BASE}/imports`);
+    await page.getByRole('heading', { name: 'Importer un fichier' }).waitFor();
+    await page.selectOption('#import-kind', 'products');
+    await page.setInputFiles('#import-file', {
+      name: 'produits-e2e.csv', mimeType: 'text/csv', buffer: Buffer.from(products, 'utf8'),
+    });
+    await page.click('#import-upload');
+    await page.locator('#import-detected').waitFor();
+    assert.equal(await page.inputValue('#import-map-0'), 'code');
+    assert.equal(await page.inputValue('#import-map-1'), 'name');
+    assert.equal(await page.inputValue('#import-map-2'), 'category');
+    assert.equal(await page.inputValue('#import-key'), 'code');
+    assert.match(await page.locator('#import-key').innerText(), /le code \(ISIN ou code interne\)/);
+    await page.click('#import-dry-run');
+    await page.locator('#import-report').getByText('Compte rendu de la vérification').waitFor();
+    await page.click('#import-run');
+    await page.locator('#import-status').getByText('Import terminé.').waitFor();
+    assert.match(await page.locator('.import-counts').innerText(), /Créées\s+2/);
+    const r = await api(page, 'GET', '/api/v1/products?q=E2E&sort=code');
+    assert.deepEqual(r.body.items.map((p) => p.code), ['E2E-FONDS-1', 'E2E-SCPI-1']);
+  });
 });
 
 await browser.close();
