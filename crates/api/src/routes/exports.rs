@@ -830,7 +830,9 @@ async fn pdf_response(
         .body(bytes))
 }
 
-/// Stream an export of `kind` as the query string asks.
+/// Stream an export of `kind` as the query string asks. (The handlers' query extractors
+/// refuse a malformed query string as the lists do and document the parameters; the plan
+/// reads the same string again, as an export job does.)
 async fn stream(
     state: &AppState,
     p: Principal,
