@@ -1888,6 +1888,48 @@ await journey('import and export', DESKTOP, 'light', async (page, check) => {
     assert.match(text, /Cabinet Import Gamma/);
     assert.doesNotMatch(text, /Société Générale Gestion/, 'only the filtered rows');
   });
+  await check('a background export shows its progress, then downloads the same rows', async () => {
+    await page.check('#export-background');
+    await page.click('#export-csv');
+    await page.locator('#export-job').waitFor();
+    const button = page.locator('#export-job-download');
+    await button.waitFor({ timeout: 20000 });
+    await page.locator('#export-job').getByText('Le fichier est prêt').waitFor();
+    const [dl] = await Promise.all([page.waitForEvent('download'), button.click()]);
+    assert.match(dl.suggestedFilename(), /^organisations-\d{4}-\d{2}-\d{2}\.csv$/);
+    const bytes = readFileSync(await dl.path());
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+    const text = bytes.subarray(3).toString('utf8');
+    assert.match(text, /^Nom,Type,/);
+    assert.match(text, /Cabinet Import Alpha/);
+    assert.match(text, /Cabinet Import Gamma/);
+    assert.doesNotMatch(text, /Société Générale Gestion/, 'the filters apply to the job too');
+  });
+  await check('products import from the wizard, matched by their code', async () => {
+    const products = 'Code produit;Libellé;Catégorie\n'
+      + 'E2E-FONDS-1;Fonds E2E Patrimoine;OPCVM\n'
+      + 'e2e-scpi-1;SCPI E2E Rendement;SCPI\n';
+    await page.goto(`${BASE}/imports`);
+    await page.getByRole('heading', { name: 'Importer un fichier' }).waitFor();
+    await page.selectOption('#import-kind', 'products');
+    await page.setInputFiles('#import-file', {
+      name: 'produits-e2e.csv', mimeType: 'text/csv', buffer: Buffer.from(products, 'utf8'),
+    });
+    await page.click('#import-upload');
+    await page.locator('#import-detected').waitFor();
+    assert.equal(await page.inputValue('#import-map-0'), 'code');
+    assert.equal(await page.inputValue('#import-map-1'), 'name');
+    assert.equal(await page.inputValue('#import-map-2'), 'category');
+    assert.equal(await page.inputValue('#import-key'), 'code');
+    assert.match(await page.locator('#import-key').innerText(), /le code \(ISIN ou code interne\)/);
+    await page.click('#import-dry-run');
+    await page.locator('#import-report').getByText('Compte rendu de la vérification').waitFor();
+    await page.click('#import-run');
+    await page.locator('#import-status').getByText('Import terminé.').waitFor();
+    assert.match(await page.locator('.import-counts').innerText(), /Créées\s+2/);
+    const r = await api(page, 'GET', '/api/v1/products?q=E2E&sort=code');
+    assert.deepEqual(r.body.items.map((p) => p.code), ['E2E-FONDS-1', 'E2E-SCPI-1']);
+  });
 });
 
 await browser.close();

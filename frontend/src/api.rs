@@ -666,6 +666,11 @@ pub async fn cancel_job(id: Uuid) -> Result<relais_types::JobOut, ApiError> {
     .await
 }
 
+/// Starts a background export (`path` from `imports::export_job_path`).
+pub async fn start_export_job(path: &str) -> Result<relais_types::JobOut, ApiError> {
+    call("POST", path, None::<&()>, &[]).await
+}
+
 /// Fetches a file with the session token and hands it to the browser as `file_name`.
 pub async fn download(path: &str, file_name: &str) -> Result<(), ApiError> {
     let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;

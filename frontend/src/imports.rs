@@ -68,6 +68,15 @@ pub fn export_path(resource: &str, list_query: &str, format: ExportFormat) -> St
     format!("/api/v1/exports/{resource}?{q}")
 }
 
+/// The path that starts the same export as a background job.
+pub fn export_job_path(resource: &str, list_query: &str, format: ExportFormat) -> String {
+    export_path(resource, list_query, format).replacen(
+        &format!("/exports/{resource}?"),
+        &format!("/exports/{resource}/jobs?"),
+        1,
+    )
+}
+
 /// The name a download is saved under: `organisations-2026-03-01.xlsx`.
 pub fn export_file_name(resource: &str, date: &str, format: ExportFormat) -> String {
     format!("{resource}-{date}.{}", format.extension())
@@ -129,6 +138,10 @@ mod tests {
         assert_eq!(
             export_path("people", "", ExportFormat::CsvSemicolon),
             "/api/v1/exports/people?format=csv&delimiter=semicolon"
+        );
+        assert_eq!(
+            export_job_path("people", "limit=25&q=martin", ExportFormat::Xlsx),
+            "/api/v1/exports/people/jobs?q=martin&format=xlsx"
         );
         assert_eq!(
             export_file_name("organisations", "2026-03-01", ExportFormat::Pdf),

@@ -58,6 +58,19 @@ pub struct ImportLimits {
     pub pdf_max_rows: usize,
     /// Rows of one CSV or XLSX export (`RELAIS_EXPORT_MAX_ROWS`, 1,000,000).
     pub export_max_rows: u64,
+    /// Days an export written by a background job stays downloadable
+    /// (`RELAIS_EXPORT_FILE_DAYS`, 7).
+    pub export_file_days: u32,
+    /// Rows read per page by an export (a job reports progress and checks for cancellation
+    /// after each page), 2,000.
+    pub export_page_rows: u64,
+}
+
+impl ImportLimits {
+    /// How long an export file is kept.
+    pub fn export_file_ttl(&self) -> Duration {
+        Duration::from_secs(u64::from(self.export_file_days) * 24 * 3600)
+    }
 }
 
 impl Default for ImportLimits {
@@ -73,6 +86,8 @@ impl Default for ImportLimits {
             workers: 2,
             pdf_max_rows: 5_000,
             export_max_rows: 1_000_000,
+            export_file_days: 7,
+            export_page_rows: 2_000,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The import runner: claims `import.run` jobs from the Postgres queue and runs them.
+//! The import runner: claims `import.run` jobs from the Postgres queue and runs them (and
+//! `export` jobs, run by `routes::exports::run_job`; expired export files are swept hourly).
 //!
 //! A run streams the file row by row on a blocking thread (a bounded channel between it and
 //! the writer keeps memory flat whatever the file size), validates each row with
@@ -34,7 +35,8 @@ use relais_domain::{
     access::scope_covers,
     crm::PipelineStage,
     imports::{
-        self as rules, ImportKind, ImportMode, OrgValues, PersonValues, RowValues, UpsertKey,
+        self as rules, ImportKind, ImportMode, OrgValues, PersonValues, ProductValues, RowValues,
+        UpsertKey,
     },
 };
 use relais_sheets::{self as sheets, Format, Item};
@@ -43,9 +45,10 @@ use relais_store::{
     api_keys::ApiKey,
     events::{self, NewEvent},
     imports::{self as store, Import},
-    jobs::{self, ClaimedJob, ImportPayload, KIND_IMPORT},
+    jobs::{self, ClaimedJob, ImportPayload, KIND_EXPORT, KIND_IMPORT},
     organisations::{self as orgs, OrgFields, Organisation},
     people::{self as people, Person, PersonFields},
+    products::{self as products, Product, ProductFields},
     roles::Role,
     users::{AuthUser, User},
 };
@@ -71,9 +74,20 @@ pub async fn run_worker(state: AppState, poll: Duration, mut shutdown: watch::Re
     let slots = Arc::new(Semaphore::new(workers));
     let mut listener = state.db.listen("relais_jobs").await.ok();
     tracing::info!(worker = %name, "import worker started");
+    let mut swept: Option<Instant> = None;
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        if swept.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
+            swept = Some(Instant::now());
+            let (dir, ttl) = (
+                state.cfg.data_dir.clone(),
+                state.cfg.imports.export_file_ttl(),
+            );
+            tokio::spawn(async move {
+                crate::routes::exports::sweep_expired(&dir, ttl).await;
+            });
         }
         let free = slots.available_permits();
         if free > 0 {
@@ -86,7 +100,11 @@ pub async fn run_worker(state: AppState, poll: Duration, mut shutdown: watch::Re
                         let st = state.clone();
                         let sd = shutdown.clone();
                         tokio::spawn(async move {
-                            run_job(&st, job, sd).await;
+                            if job.kind == KIND_EXPORT {
+                                crate::routes::exports::run_job(&st, job).await;
+                            } else {
+                                run_job(&st, job, sd).await;
+                            }
                             drop(permit);
                         });
                     }
@@ -116,7 +134,14 @@ pub async fn run_worker(state: AppState, poll: Duration, mut shutdown: watch::Re
 
 async fn claim(state: &AppState, name: &str, n: i32) -> Result<Vec<ClaimedJob>, ApiError> {
     let tx = state.db.platform_tx().await?;
-    let claimed = jobs::claim(&*tx, name, &[KIND_IMPORT], n, Duration::from_secs(300)).await?;
+    let claimed = jobs::claim(
+        &*tx,
+        name,
+        &[KIND_IMPORT, KIND_EXPORT],
+        n,
+        Duration::from_secs(300),
+    )
+    .await?;
     tx.commit().await?;
     Ok(claimed)
 }
@@ -257,14 +282,41 @@ async fn load(
     else {
         return Ok(None);
     };
-    let user = AuthUser::load(&*tx, tenant, imp.created_by)
+    let principal = acting_as(
+        &*tx,
+        tenant,
+        imp.created_by,
+        imp.api_key_id,
+        "uploaded the file",
+    )
+    .await?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    let principal = principal.and_then(|p| {
+        p.require(ui::resource(kind_of(&imp)), Action::Import)
+            .map(|_| p)
+            .map_err(|_| "the uploader no longer has the import permission".to_owned())
+    });
+    Ok(Some((imp, principal)))
+}
+
+/// Who a background job acts as: the user who started it, with that user's grants, or the
+/// role of the API key they used. `Err` inside says why it cannot act as them any more
+/// (`what` completes "the user who …").
+pub(crate) async fn acting_as(
+    tx: &impl ConnectionTrait,
+    tenant: Uuid,
+    user_id: Uuid,
+    api_key_id: Option<Uuid>,
+    what: &str,
+) -> Result<Result<Principal, String>, String> {
+    let user = AuthUser::load(tx, tenant, user_id)
         .await
         .map_err(|e| e.to_string())?;
-    let principal = match user {
-        None => Err("the user who uploaded the file no longer exists".to_owned()),
-        Some(u) if !u.active => Err("the user who uploaded the file is deactivated".to_owned()),
+    Ok(match user {
+        None => Err(format!("the user who {what} no longer exists")),
+        Some(u) if !u.active => Err(format!("the user who {what} is deactivated")),
         Some(u) if u.tenant_status != "active" => Err("the firm's account is suspended".to_owned()),
-        Some(u) => match imp.api_key_id {
+        Some(u) => match api_key_id {
             None => Ok(Principal {
                 tenant: TenantId(tenant),
                 grants: Grants::new(u.grant_list()),
@@ -272,13 +324,13 @@ async fn load(
                 credential: Credential::Session { session: None },
             }),
             Some(key_id) => {
-                let key = ApiKey::find(&*tx, tenant, key_id)
+                let key = ApiKey::find(tx, tenant, key_id)
                     .await
                     .map_err(|e| e.to_string())?
                     .filter(|k| k.is_usable(Utc::now()));
                 match key {
-                    None => Err("the API key that uploaded the file was revoked".to_owned()),
-                    Some(k) => match Role::find(&*tx, tenant, k.role_id)
+                    None => Err(format!("the API key that {what} was revoked")),
+                    Some(k) => match Role::find(tx, tenant, k.role_id)
                         .await
                         .map_err(|e| e.to_string())?
                     {
@@ -293,14 +345,7 @@ async fn load(
                 }
             }
         },
-    };
-    tx.commit().await.map_err(|e| e.to_string())?;
-    let principal = principal.and_then(|p| {
-        p.require(ui::resource(kind_of(&imp)), Action::Import)
-            .map(|_| p)
-            .map_err(|_| "the uploader no longer has the import permission".to_owned())
-    });
-    Ok(Some((imp, principal)))
+    })
 }
 
 /// A row that passed validation, waiting to be written.
@@ -771,6 +816,9 @@ impl<'a> Run<'a> {
                 )
             }),
             (RowValues::Person(p), UpsertKey::Email) => p.email.clone(),
+            (RowValues::Product(p), UpsertKey::Code) => p.code.as_ref().map(|c| c.to_lowercase()),
+            // Keys of other kinds: refused before the run starts.
+            (_, UpsertKey::Code) | (RowValues::Product(_), _) => None,
         }
     }
 
@@ -927,7 +975,77 @@ impl<'a> Run<'a> {
         match self.kind {
             ImportKind::Organisations => self.write_organisations(db, rows).await,
             ImportKind::People => self.write_people(db, rows).await,
+            ImportKind::Products => self.write_products(db, rows).await,
         }
+    }
+
+    /// Products: a catalogue of hundreds, not millions: one statement per row. A row whose
+    /// code matches a live product (with the `code` key) updates it; otherwise it creates one,
+    /// and a code already taken is reported on the row.
+    async fn write_products(
+        &mut self,
+        db: &impl ConnectionTrait,
+        rows: &[Pending],
+    ) -> Result<ChunkCounts, ApiError> {
+        let tenant = self.tenant();
+        let mut counts = ChunkCounts::default();
+        let mut evs = Vec::new();
+        let mut sources = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            let RowValues::Product(v) = &row.values else {
+                continue;
+            };
+            let code = v.code.clone().unwrap_or_default();
+            let existing = match self.key {
+                UpsertKey::Code => products::find_by_code(db, tenant, &code).await?,
+                _ => None,
+            };
+            match existing {
+                None => {
+                    if products::code_taken(db, tenant, &code).await? {
+                        counts.refused.push((
+                            i,
+                            self.refusal(
+                                row,
+                                "code",
+                                "taken",
+                                format!("a product is already coded {code}"),
+                            ),
+                        ));
+                        continue;
+                    }
+                    let created = products::insert(db, tenant, &new_product(v)).await?;
+                    evs.push(NewEvent {
+                        type_: "product.created",
+                        record_type: "product",
+                        record_id: created.id,
+                        before: None,
+                        after: Some(crate::routes::products::record_json(&created)),
+                    });
+                    sources.push(self.source(row.line));
+                    counts.created += 1;
+                }
+                Some(cur) => {
+                    let merged = merge_product(&cur, v);
+                    if same_product(&merged, &cur) {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    let updated = products::update(db, tenant, cur.id, &merged).await?;
+                    evs.push(NewEvent {
+                        type_: "product.updated",
+                        record_type: "product",
+                        record_id: updated.id,
+                        before: Some(crate::routes::products::record_json(&cur)),
+                        after: Some(crate::routes::products::record_json(&updated)),
+                    });
+                    sources.push(self.source(row.line));
+                    counts.updated += 1;
+                }
+            }
+        }
+        events::record_many(db, tenant, actor(&self.p), &evs, &sources).await?;
+        Ok(counts)
     }
 
     async fn write_organisations(
@@ -1103,7 +1221,7 @@ impl<'a> Run<'a> {
             .iter()
             .filter_map(|r| match &r.values {
                 RowValues::Person(p) => p.organisation_name.as_ref().map(|n| n.to_lowercase()),
-                RowValues::Organisation(_) => None,
+                RowValues::Organisation(_) | RowValues::Product(_) => None,
             })
             .collect::<HashSet<_>>()
             .into_iter()
@@ -1517,4 +1635,36 @@ fn same_person(f: &PersonFields, cur: &Person) -> bool {
         && f.owner_id == c.owner_id
         && f.active == c.active
         && f.tags == c.tags
+}
+
+fn new_product(v: &ProductValues) -> ProductFields {
+    ProductFields {
+        name: v.name.clone().unwrap_or_default(),
+        code: v.code.clone().unwrap_or_default(),
+        category: v.category.map(|c| c.code().to_owned()),
+        active: v.active.unwrap_or(true),
+        notes: v.notes.clone(),
+    }
+}
+
+/// The product after the row: empty cells keep the current values; the code is the key.
+fn merge_product(cur: &Product, v: &ProductValues) -> ProductFields {
+    ProductFields {
+        name: v.name.clone().unwrap_or_else(|| cur.name.clone()),
+        code: cur.code.clone(),
+        category: v
+            .category
+            .map(|c| c.code().to_owned())
+            .or_else(|| cur.category.clone()),
+        active: v.active.unwrap_or(cur.active),
+        notes: v.notes.clone().or_else(|| cur.notes.clone()),
+    }
+}
+
+fn same_product(f: &ProductFields, cur: &Product) -> bool {
+    f.name == cur.name
+        && f.code == cur.code
+        && f.category == cur.category
+        && f.active == cur.active
+        && f.notes == cur.notes
 }

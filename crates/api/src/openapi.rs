@@ -82,7 +82,8 @@ use utoipa::{
         imports::run_import, imports::import_error_report, imports::import_template,
         jobs::get_job, jobs::cancel_job,
         exports::export_organisations, exports::export_people, exports::export_mandates,
-        exports::export_tasks, exports::export_interactions,
+        exports::export_tasks, exports::export_interactions, exports::start_job,
+        exports::download_file,
     ),
     modifiers(&Security),
     tags(

@@ -10,6 +10,7 @@ use crate::{
     EmailAddress, PersonName,
     crm::{self, Category, OrganisationType, PipelineStage},
     people,
+    products::ProductCode,
     values::ValueError,
 };
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,7 @@ code_enum!(
     ImportKind {
         Organisations => "organisations",
         People => "people",
+        Products => "products",
     }
 );
 
@@ -33,12 +35,14 @@ code_enum!(
 
 code_enum!(
     /// How an imported row finds the record it updates: `none` (every row creates a record),
-    /// `name` (organisation name, or a person's last and first name, case-insensitive) or
-    /// `email` (case-insensitive).
+    /// `name` (organisation name, or a person's last and first name, case-insensitive),
+    /// `email` (case-insensitive) or `code` (a product's code or ISIN, case-insensitive;
+    /// products only).
     UpsertKey {
         None => "none",
         Name => "name",
         Email => "email",
+        Code => "code",
     }
 );
 
@@ -439,12 +443,90 @@ const PERSON_FIELDS: &[FieldSpec] = &[
     ),
 ];
 
+const PRODUCT_FIELDS: &[FieldSpec] = &[
+    FieldSpec {
+        key: "code",
+        fr: "code",
+        en: "Code",
+        synonyms: &[
+            "code",
+            "isin",
+            "code_isin",
+            "code_produit",
+            "reference",
+            "ref",
+            "product_code",
+            "code_interne",
+            "identifiant",
+        ],
+        required: true,
+        examples: ["FR0010135103", "SCPI-PIERRE-1"],
+    },
+    FieldSpec {
+        key: "name",
+        fr: "nom",
+        en: "Name",
+        synonyms: &[
+            "nom",
+            "name",
+            "libelle",
+            "nom_produit",
+            "nom_du_produit",
+            "produit",
+            "product",
+            "product_name",
+            "designation",
+            "intitule",
+        ],
+        required: true,
+        examples: ["Carmignac Patrimoine A EUR Acc", "Pierre Rendement"],
+    },
+    f(
+        "category",
+        "categorie",
+        "Category",
+        &[
+            "categorie",
+            "category",
+            "categorie_produit",
+            "famille",
+            "type",
+            "type_de_produit",
+            "product_category",
+        ],
+        ["OPCVM", "SCPI"],
+    ),
+    f(
+        "active",
+        "actif",
+        "Active",
+        &["actif", "active", "is_active", "commercialise"],
+        ["oui", "non"],
+    ),
+    f(
+        "notes",
+        "notes",
+        "Notes",
+        &[
+            "notes",
+            "note",
+            "commentaire",
+            "commentaires",
+            "remarques",
+            "comments",
+            "description",
+        ],
+        ["Fonds patrimonial flexible", ""],
+    ),
+];
+
 impl ImportKind {
     /// The fields of this kind, in template order.
     pub fn fields(self) -> &'static [FieldSpec] {
         match self {
             Self::Organisations => ORG_FIELDS,
             Self::People => PERSON_FIELDS,
+            Self::Products => PRODUCT_FIELDS,
         }
     }
 
@@ -454,7 +536,12 @@ impl ImportKind {
 
     /// Keys an import of this kind can upsert by.
     pub fn upsert_keys(self) -> &'static [UpsertKey] {
-        &[UpsertKey::None, UpsertKey::Name, UpsertKey::Email]
+        match self {
+            Self::Organisations | Self::People => {
+                &[UpsertKey::None, UpsertKey::Name, UpsertKey::Email]
+            }
+            Self::Products => &[UpsertKey::None, UpsertKey::Code],
+        }
     }
 
     /// The key chosen when the user has not chosen one.
@@ -462,14 +549,16 @@ impl ImportKind {
         match self {
             Self::Organisations => UpsertKey::Name,
             Self::People => UpsertKey::Email,
+            Self::Products => UpsertKey::Code,
         }
     }
 
-    /// The record type used in events (`organisation`, `person`).
+    /// The record type used in events (`organisation`, `person`, `product`).
     pub fn record_type(self) -> &'static str {
         match self {
             Self::Organisations => "organisation",
             Self::People => "person",
+            Self::Products => "product",
         }
     }
 }
@@ -637,11 +726,23 @@ pub struct PersonValues {
     pub owner_email: Option<String>,
 }
 
+/// The values a product row provides.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProductValues {
+    /// Upper-cased; a code shaped like an ISIN is a valid ISIN.
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub category: Option<Category>,
+    pub active: Option<bool>,
+    pub notes: Option<String>,
+}
+
 /// A validated row.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RowValues {
     Organisation(OrgValues),
     Person(PersonValues),
+    Product(ProductValues),
 }
 
 impl RowValues {
@@ -692,6 +793,13 @@ impl RowValues {
                 push(&mut out, "tags", &p.tags.as_ref().map(|t| t.join(", ")));
                 push(&mut out, "owner_email", &p.owner_email);
             }
+            Self::Product(p) => {
+                push(&mut out, "code", &p.code);
+                push(&mut out, "name", &p.name);
+                push(&mut out, "category", &p.category.map(Category::code));
+                push(&mut out, "active", &p.active);
+                push(&mut out, "notes", &p.notes);
+            }
         }
         out
     }
@@ -706,6 +814,7 @@ pub fn parse_row(
     let mut errors = Vec::new();
     let mut org = OrgValues::default();
     let mut person = PersonValues::default();
+    let mut product = ProductValues::default();
     for (i, field) in mapping.iter().enumerate() {
         let Some(field) = *field else { continue };
         let raw = cells.get(i).map(|s| s.trim()).unwrap_or("");
@@ -731,19 +840,26 @@ pub fn parse_row(
         match kind {
             ImportKind::Organisations => check(set_org(&mut org, field, raw)),
             ImportKind::People => check(set_person(&mut person, field, raw)),
+            ImportKind::Products => check(set_product(&mut product, field, raw)),
         }
     }
-    let (required, present) = match kind {
-        ImportKind::Organisations => ("name", org.name.is_some()),
-        ImportKind::People => ("last_name", person.last_name.is_some()),
+    let required: &[(&'static str, bool)] = match kind {
+        ImportKind::Organisations => &[("name", org.name.is_some())],
+        ImportKind::People => &[("last_name", person.last_name.is_some())],
+        ImportKind::Products => &[
+            ("code", product.code.is_some()),
+            ("name", product.name.is_some()),
+        ],
     };
-    if !present && !errors.iter().any(|e| e.field == required) {
-        errors.push(CellError {
-            column: mapping.iter().position(|m| *m == Some(required)),
-            field: required,
-            code: "required",
-            message: "must not be empty".into(),
-        });
+    for &(field, present) in required {
+        if !present && !errors.iter().any(|e| e.field == field) {
+            errors.push(CellError {
+                column: mapping.iter().position(|m| *m == Some(field)),
+                field,
+                code: "required",
+                message: "must not be empty".into(),
+            });
+        }
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -751,6 +867,7 @@ pub fn parse_row(
     Ok(match kind {
         ImportKind::Organisations => RowValues::Organisation(org),
         ImportKind::People => RowValues::Person(person),
+        ImportKind::Products => RowValues::Product(product),
     })
 }
 
@@ -799,6 +916,18 @@ fn set_person(p: &mut PersonValues, field: &str, raw: &str) -> Result<(), ValueE
         "active" => p.active = Some(parse_bool(raw)?),
         "tags" => p.tags = Some(parse_tag_list(raw)?),
         "owner_email" => p.owner_email = Some(email(raw)?),
+        _ => {}
+    }
+    Ok(())
+}
+
+fn set_product(p: &mut ProductValues, field: &str, raw: &str) -> Result<(), ValueError> {
+    match field {
+        "code" => p.code = Some(ProductCode::parse(raw)?.as_str().to_owned()),
+        "name" => p.name = Some(PersonName::parse(raw)?.as_str().to_owned()),
+        "category" => p.category = Some(parse_category(raw)?),
+        "active" => p.active = Some(parse_bool(raw)?),
+        "notes" => p.notes = text(raw, 20_000)?,
         _ => {}
     }
     Ok(())
@@ -996,6 +1125,61 @@ mod tests {
         assert_eq!(normalise("Téléphone"), "telephone");
         assert_eq!(normalise("ÉTAPE (pipeline)"), "etape_pipeline");
         assert_eq!(normalise("Prénom"), "prenom");
+    }
+
+    #[test]
+    fn products_map_and_parse_by_code() {
+        let fr = detect_mapping(
+            ImportKind::Products,
+            &headers(&["Code ISIN", "Libellé", "Catégorie", "Actif", "Commentaire"]),
+        );
+        assert_eq!(
+            fr,
+            [
+                Some("code"),
+                Some("name"),
+                Some("category"),
+                Some("active"),
+                Some("notes")
+            ]
+        );
+        let en = detect_mapping(
+            ImportKind::Products,
+            &headers(&["Product code", "Product name", "Category"]),
+        );
+        assert_eq!(en, [Some("code"), Some("name"), Some("category")]);
+        assert_eq!(ImportKind::Products.default_key(), UpsertKey::Code);
+        assert!(
+            !ImportKind::Products
+                .upsert_keys()
+                .contains(&UpsertKey::Email)
+        );
+        assert!(
+            !ImportKind::Organisations
+                .upsert_keys()
+                .contains(&UpsertKey::Code)
+        );
+        let mapping = [Some("code"), Some("name"), Some("category")];
+        let row = |cells: &[&str]| parse_row(ImportKind::Products, &mapping, &headers(cells));
+        assert_eq!(
+            row(&["fr0010135103", "Carmignac", "OPCVM"]),
+            Ok(RowValues::Product(ProductValues {
+                code: Some("FR0010135103".into()),
+                name: Some("Carmignac".into()),
+                category: Some(Category::Opcvm),
+                ..ProductValues::default()
+            }))
+        );
+        let errs = row(&["FR0010135104", "", "bogus"]).unwrap_err();
+        let codes: Vec<(&str, &str)> = errs.iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(
+            codes,
+            [
+                ("code", "invalid_isin"),
+                ("category", "invalid_choice"),
+                ("name", "required")
+            ]
+        );
     }
 
     #[test]

@@ -118,8 +118,13 @@ impl Config {
         api.imports.workers = parse("RELAIS_IMPORT_WORKERS", api.imports.workers)?;
         api.imports.pdf_max_rows = parse("RELAIS_EXPORT_PDF_MAX_ROWS", api.imports.pdf_max_rows)?;
         api.imports.export_max_rows = parse("RELAIS_EXPORT_MAX_ROWS", api.imports.export_max_rows)?;
+        api.imports.export_file_days =
+            parse("RELAIS_EXPORT_FILE_DAYS", api.imports.export_file_days)?;
         if api.imports.batch_rows == 0 || api.imports.batch_rows > 10_000 {
             bail!("RELAIS_IMPORT_BATCH_ROWS must be between 1 and 10000");
+        }
+        if api.imports.export_file_days == 0 {
+            bail!("RELAIS_EXPORT_FILE_DAYS must be at least 1");
         }
         if api.imports.workers == 0 {
             bail!("RELAIS_IMPORT_WORKERS must be at least 1");

@@ -35,12 +35,13 @@ const FOLDERS: &[&str] = &[
 const PROBES: &[&str] = &["v1.auth.password_reset", "v1.auth.password_change"];
 
 /// Documented refusals that a run of the collection can meet: the import may still be busy
-/// with its dry run when `run` (or the clean-up's delete) comes, and a clean file has no
-/// error report.
+/// with its dry run when `run` (or the clean-up's delete) comes, a clean file has no error
+/// report, and the background export may not have written its file yet.
 const ALSO_ACCEPTED: &[(&str, u16)] = &[
     ("v1.import.run", 409),
     ("v1.import.delete", 409),
     ("v1.import.error_report", 404),
+    ("v1.export.file", 404),
 ];
 
 fn folder_of(path: &str) -> &str {
@@ -236,16 +237,21 @@ struct Op {
 
 fn build_item(doc: &Value, method: &str, path: &str, op: &Value) -> Op {
     let folder = folder_of(path).to_owned();
-    let (mut phase, rank) = placement(method, path);
+    let (mut phase, mut rank) = placement(method, path);
     let id = op["operationId"].as_str().unwrap_or("");
     if id == "v1.auth.logout" {
         phase = 2;
+    }
+    // The export's file is asked for after the job that writes it was started.
+    if id == "v1.export.file" {
+        rank = 8;
     }
     let url_path = path
         .split('/')
         .map(
             |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 Some("type") if folder == "imports" => "organisations".to_owned(),
+                Some("kind") if folder == "exports" => "organisations".to_owned(),
                 Some(p) => var_for_id_field(&folder, p),
                 None => seg.to_owned(),
             },
@@ -340,6 +346,12 @@ fn build_item(doc: &Value, method: &str, path: &str, op: &Value) -> Op {
             "if (pm.response.code === 201) {{ pm.collectionVariables.set('{}', pm.response.json().id); }}",
             id_var(&folder)
         ));
+    }
+    // The export's file is that of the job just started.
+    if id == "v1.export.job.start" {
+        tests.push(
+            "if (pm.response.code === 202) { pm.collectionVariables.set('exports_id', pm.response.json().id); }".into(),
+        );
     }
     // The jobs folder follows the dry run's job.
     if id == "v1.import.dry_run" {

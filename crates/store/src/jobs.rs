@@ -240,3 +240,19 @@ pub struct EmailPayload {
     pub subject: String,
     pub text: String,
 }
+
+/// Kind of the job that writes a large export to a file for later download.
+pub const KIND_EXPORT: &str = "export";
+
+/// Payload of an [`KIND_EXPORT`] job: what `GET /api/v1/exports/{kind}` would have been asked,
+/// and who asked (the job reads as them, with their permissions and scope).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ExportPayload {
+    /// `organisations`, `people`, `mandates`, `tasks` or `interactions`.
+    pub kind: String,
+    /// The query string: format, delimiter and the list's filters and sort.
+    pub query: String,
+    pub user_id: Uuid,
+    /// Set when an API key started the export: the job then has that key's role.
+    pub api_key_id: Option<Uuid>,
+}

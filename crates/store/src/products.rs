@@ -204,6 +204,23 @@ pub async fn find_many_for_update(
     )
 }
 
+/// The live product coded `code` (whatever the case), if any.
+pub async fn find_by_code(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    code: &str,
+) -> Result<Option<Product>> {
+    let sql = format!(
+        "{SELECT} FROM products p WHERE p.tenant_id = $1 AND lower(p.code) = lower($2) \
+         AND p.deleted_at IS NULL"
+    );
+    Ok(
+        Product::find_by_statement(stmt(&sql, [tenant.into(), code.into()]))
+            .one(db)
+            .await?,
+    )
+}
+
 /// Is `code` used by a live product of the tenant (whatever the case)?
 pub async fn code_taken(db: &impl ConnectionTrait, tenant: Uuid, code: &str) -> Result<bool> {
     let row = db

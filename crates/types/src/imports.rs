@@ -10,7 +10,7 @@ use uuid::Uuid;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportUpload {
-    /// `organisations` or `people`.
+    /// `organisations`, `people` or `products`.
     #[serde(rename = "type")]
     pub type_: ImportKind,
     /// The file: CSV (UTF-8 or Windows-1252; `,` `;` or tab), XLSX, XLS or ODS.
@@ -126,6 +126,8 @@ pub struct ImportOut {
     /// The fields of this type.
     pub fields: Vec<ImportFieldOut>,
     pub upsert_key: UpsertKey,
+    /// The keys this type can match records by: `none`, `name`, `email` (organisations,
+    /// people); `none`, `code` (products).
     pub upsert_keys: Vec<UpsertKey>,
     pub mode: ImportMode,
     /// People imports: create organisations named in `organisation_nom` that do not exist.
@@ -154,6 +156,7 @@ pub struct ImportOut {
 pub struct ImportPatch {
     /// One entry per column: a field key, or `null` to ignore the column.
     pub mapping: Option<Vec<Option<String>>>,
+    /// One of the import's `upsert_keys` (`code` for products only); another is 422.
     pub upsert_key: Option<UpsertKey>,
     pub mode: Option<ImportMode>,
     pub create_missing_organisations: Option<bool>,
@@ -173,13 +176,13 @@ pub struct JobProgress {
     pub total: Option<u64>,
 }
 
-/// A background job (imports run as jobs).
+/// A background job (imports and large exports run as jobs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(examples(json!({"id": "0194c1d2-0000-7000-8000-00000000b001", "kind": "import.run", "status": "running", "progress": {"done": 12000, "total": 100000}, "attempts": 1, "last_error": null, "cancel_requested": false, "result": "/api/v1/imports/0194c1d2-0000-7000-8000-00000000a001", "created_at": "2026-02-03T10:00:00Z", "updated_at": "2026-02-03T10:00:02Z", "finished_at": null}))))]
 pub struct JobOut {
     pub id: Uuid,
-    /// E.g. `import.run`.
+    /// `import.run` or `export`.
     pub kind: String,
     /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
     pub status: String,
@@ -187,7 +190,8 @@ pub struct JobOut {
     pub attempts: i32,
     pub last_error: Option<String>,
     pub cancel_requested: bool,
-    /// Where the result is (the import it runs).
+    /// Where the result is: the import it runs, or, once an export succeeded, the file to
+    /// download (`/api/v1/exports/files/{id}`).
     pub result: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

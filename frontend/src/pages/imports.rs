@@ -54,10 +54,10 @@ fn problem_text(lang: Lang, e: &ApiError) -> String {
 }
 
 fn resource_of(kind: &str) -> Resource {
-    if kind == "people" {
-        Resource::People
-    } else {
-        Resource::Organisations
+    match kind {
+        "people" => Resource::People,
+        "products" => Resource::Products,
+        _ => Resource::Organisations,
     }
 }
 
@@ -73,7 +73,9 @@ pub fn ImportPage() -> impl IntoView {
     // The first kind the user may import.
     Effect::new(move |_| {
         if kind.with_untracked(String::is_empty) {
-            let first = ["organisations", "people"].into_iter().find(|k| may(k));
+            let first = ["organisations", "people", "products"]
+                .into_iter()
+                .find(|k| may(k));
             kind.set(first.unwrap_or("organisations").to_owned());
         }
     });
@@ -234,7 +236,7 @@ pub fn ImportPage() -> impl IntoView {
             <h1>{tr("import.title")}</h1>
         </div>
         <Show
-            when=move || may("organisations") || may("people")
+            when=move || may("organisations") || may("people") || may("products")
             fallback=move || view! { <p class="empty">{tr("import.forbidden")}</p> }
         >
             <section class="card import-step" aria-labelledby="import-step-file">
@@ -255,6 +257,11 @@ pub fn ImportPage() -> impl IntoView {
                             <Show when=move || may("people")>
                                 <option value="people" selected=move || kind.get() == "people">
                                     {tr("import.kind.people")}
+                                </option>
+                            </Show>
+                            <Show when=move || may("products")>
+                                <option value="products" selected=move || kind.get() == "products">
+                                    {tr("import_products.kind")}
                                 </option>
                             </Show>
                         </select>
@@ -438,6 +445,7 @@ fn Detected(
                     UpsertKey::None => "import.key.none",
                     UpsertKey::Name => "import.key.name",
                     UpsertKey::Email => "import.key.email",
+                    UpsertKey::Code => "import_products.key.code",
                 })}</option>
             }
         })
@@ -771,7 +779,9 @@ fn Report(
 }
 
 /// Export buttons for a list shown with `query` (its filters and sort): CSV, CSV with `;`,
-/// Excel, PDF. Shown to those who may read and export the records.
+/// Excel, PDF. Shown to those who may read and export the records. The file downloads at once
+/// (streamed); with "in the background" ticked, for large lists, the server writes it as a
+/// job whose progress shows here, then offers it for download.
 #[component]
 pub fn ExportButtons(resource: &'static str, #[prop(into)] query: Signal<String>) -> impl IntoView {
     let c = ctx();
@@ -783,6 +793,9 @@ pub fn ExportButtons(resource: &'static str, #[prop(into)] query: Signal<String>
         _ => Resource::Organisations,
     };
     let busy = RwSignal::new(false);
+    let background = RwSignal::new(false);
+    let job: RwSignal<Option<JobOut>> = RwSignal::new(None);
+    let job_format = RwSignal::new(ExportFormat::Csv);
     let buttons = ExportFormat::ALL
         .iter()
         .map(|f| {
@@ -794,9 +807,18 @@ pub fn ExportButtons(resource: &'static str, #[prop(into)] query: Signal<String>
                     id=f.id()
                     disabled=busy
                     on:click=move |_| {
-                        let path = logic::export_path(resource, &query.get_untracked(), f);
-                        let name = logic::export_file_name(resource, &today(), f);
+                        let list = query.get_untracked();
                         busy.set(true);
+                        if background.get_untracked() {
+                            job_format.set(f);
+                            spawn_local(async move {
+                                run_export_job(c, logic::export_job_path(resource, &list, f), job).await;
+                                let _ = busy.try_set(false);
+                            });
+                            return;
+                        }
+                        let path = logic::export_path(resource, &list, f);
+                        let name = logic::export_file_name(resource, &today(), f);
                         spawn_local(async move {
                             if let Err(e) = api::download(&path, &name).await {
                                 c.toast(problem_text(c.lang.get_untracked(), &e), true);
@@ -810,11 +832,100 @@ pub fn ExportButtons(resource: &'static str, #[prop(into)] query: Signal<String>
             }
         })
         .collect_view();
+    let download = move |_| {
+        let Some(path) = job.get_untracked().and_then(|j| j.result) else {
+            return;
+        };
+        let name = logic::export_file_name(resource, &today(), job_format.get_untracked());
+        spawn_local(async move {
+            if let Err(e) = api::download(&path, &name).await {
+                c.toast(problem_text(c.lang.get_untracked(), &e), true);
+            }
+        });
+    };
+    let cancel = move |_| {
+        let Some(id) = job.get_untracked().map(|j| j.id) else {
+            return;
+        };
+        spawn_local(async move {
+            if let Err(e) = api::cancel_job(id).await {
+                c.toast(problem_text(c.lang.get_untracked(), &e), true);
+            }
+        });
+    };
+    let status = move || job.get().map(|j| j.status).unwrap_or_default();
     view! {
         <Show when=move || c.can(res, Action::Export) && c.can(res, Action::Read)>
-            <div class="head-actions export-buttons" role="group" aria-label=tr("export.label")>
-                {buttons.clone()}
+            <div class="export-area">
+                <div class="head-actions export-buttons" role="group" aria-label=tr("export.label")>
+                    {buttons.clone()}
+                    <label class="export-background" title=tr("export_job.background_hint")>
+                        <input
+                            type="checkbox"
+                            id="export-background"
+                            prop:checked=background
+                            on:change=move |ev| background.set(event_target_checked(&ev))
+                        />
+                        {tr("export_job.background")}
+                    </label>
+                </div>
+                <Show when=move || job.with(Option::is_some)>
+                    <div class="export-job" id="export-job" aria-live="polite">
+                        <Show when=move || !logic::finished(&status())>
+                            <Progress job=job />
+                            <button type="button" class="btn" id="export-job-cancel" on:click=cancel>
+                                {tr("export_job.cancel")}
+                            </button>
+                        </Show>
+                        <Show when=move || status() == "succeeded">
+                            <p>{tr("export_job.ready")}</p>
+                            <button type="button" class="btn primary" id="export-job-download" on:click=download>
+                                {tr("export_job.download")}
+                            </button>
+                        </Show>
+                        <Show when=move || status() == "cancelled">
+                            <p>{tr("export_job.cancelled")}</p>
+                        </Show>
+                        <Show when=move || status() == "failed">
+                            <p class="error">
+                                {move || {
+                                    let error = job.get().and_then(|j| j.last_error).unwrap_or_default();
+                                    c.ta("export_job.failed", &[("error", &error)])
+                                }}
+                            </p>
+                        </Show>
+                    </div>
+                </Show>
             </div>
         </Show>
+    }
+}
+
+/// Start a background export and follow its job until it ends.
+/// `c` is taken from the component: there is no reactive owner to ask for it here.
+async fn run_export_job(c: crate::app::Ctx, path: String, job: RwSignal<Option<JobOut>>) {
+    let started = match api::start_export_job(&path).await {
+        Ok(j) => j,
+        Err(e) => {
+            c.toast(problem_text(c.lang.get_untracked(), &e), true);
+            return;
+        }
+    };
+    let id = started.id;
+    let _ = job.try_set(Some(started));
+    loop {
+        sleep(400).await;
+        match api::job(id).await {
+            Ok(j) => {
+                let over = logic::finished(&j.status);
+                if job.try_set(Some(j)).is_some() || over {
+                    return;
+                }
+            }
+            Err(e) => {
+                c.toast(problem_text(c.lang.get_untracked(), &e), true);
+                return;
+            }
+        }
     }
 }

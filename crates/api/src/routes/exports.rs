@@ -10,22 +10,28 @@
 //! temporary file, then streamed; a PDF holds at most `RELAIS_EXPORT_PDF_MAX_ROWS` rows.
 //! Text that a spreadsheet would run as a formula is neutralised in CSV (`'=…`); XLSX cells
 //! are text cells, never formulas.
+//!
+//! Large exports run as background jobs (`POST /api/v1/exports/{kind}/jobs`, kind `export`,
+//! run by the import worker): the same plan and the same writers as a streamed export, into
+//! `<data_dir>/<tenant>/exports/<job id>/`, then downloaded by whoever started the job from
+//! `/api/v1/exports/files/{job id}` for `RELAIS_EXPORT_FILE_DAYS` days.
 
 use crate::{
     ApiResult, AppState,
-    auth::{Auth, Principal},
+    auth::{Auth, Credential, Principal},
     error::ApiError,
     files,
     records::visibility,
-    routes::{interactions, mandates, organisations, people, tasks},
+    routes::{interactions, jobs::job_out, mandates, organisations, people, tasks},
 };
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use chrono::{DateTime, Utc};
-use relais_domain::{Action, Resource, crm::PipelineStage};
+use relais_domain::{Action, Resource, TenantId, crm::PipelineStage};
 use relais_sheets::{self as sheets, CellValue, Column, ColumnKind, SheetError, SheetLabels};
 use relais_store::{
     ConnectionTrait, Db, TenantTx,
     interactions::{self as istore, InteractionFilter},
+    jobs::{self, ClaimedJob, ExportPayload, KIND_EXPORT},
     mandates::{self as mstore, MandateFilter},
     organisations::{self as ostore, OrgFilter, Visibility},
     people::{self as pstore, PersonFilter},
@@ -33,14 +39,22 @@ use relais_store::{
     tasks::{self as tstore, TaskFilter},
     users::{User, UserFilter},
 };
-use relais_types::Problem;
+use relais_types::{JobOut, Problem};
 use sea_orm::{DbBackend, FromQueryResult, QueryResult, Statement};
 use serde::Deserialize;
-use std::collections::HashMap;
+use serde_json::json;
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    time::{Duration, Instant, SystemTime},
+};
+use tokio::io::AsyncWriteExt;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/exports/files/{id}").route(web::get().to(download_file)));
+    cfg.service(web::resource("/exports/{kind}/jobs").route(web::post().to(start_job)));
     cfg.service(web::resource("/exports/organisations").route(web::get().to(export_organisations)));
     cfg.service(web::resource("/exports/people").route(web::get().to(export_people)));
     cfg.service(web::resource("/exports/mandates").route(web::get().to(export_mandates)));
@@ -57,14 +71,21 @@ pub struct ExportQuery {
     pub delimiter: Option<String>,
 }
 
-/// Rows read per page.
-const PAGE: u64 = 2_000;
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Fmt {
     Csv(u8),
     Xlsx,
     Pdf,
+}
+
+impl Fmt {
+    fn extension(self) -> &'static str {
+        match self {
+            Fmt::Csv(_) => "csv",
+            Fmt::Xlsx => "xlsx",
+            Fmt::Pdf => "pdf",
+        }
+    }
 }
 
 fn format_of(q: &ExportQuery) -> ApiResult<Fmt> {
@@ -125,6 +146,8 @@ struct Plan {
     chart_title: String,
     users: std::sync::Arc<HashMap<Uuid, String>>,
     max_rows: u64,
+    /// Rows read per page.
+    page_rows: u64,
 }
 
 fn from_rows<T: FromQueryResult>(rows: &[QueryResult]) -> Result<Vec<T>, ApiError> {
@@ -210,23 +233,13 @@ impl Plan {
     }
 
     /// Open a transaction with the export's cursor declared in it: the whole list is read in
-    /// one scan under one snapshot, `PAGE` rows at a time with [`Plan::page`].
+    /// one scan under one snapshot, `page_rows` rows at a time with [`Plan::page`].
     async fn open(&self) -> Result<TenantTx, ApiError> {
         let tx = self
             .db
             .tenant_tx(relais_domain::TenantId(self.tenant))
             .await?;
-        let query = match &self.filter {
-            Filter::Organisations(f) => {
-                ostore::export_statement(self.tenant, self.vis, f, &self.sort)
-            }
-            Filter::People(f) => pstore::export_statement(self.tenant, self.vis, f, &self.sort),
-            Filter::Mandates(f) => mstore::export_statement(self.tenant, self.vis, f, &self.sort),
-            Filter::Tasks(f) => tstore::export_statement(self.tenant, self.vis, f, &self.sort),
-            Filter::Interactions(f) => {
-                istore::export_statement(self.tenant, self.vis, f, &self.sort)
-            }
-        };
+        let query = self.statement();
         let declare = Statement {
             sql: format!(
                 "DECLARE {} NO SCROLL CURSOR FOR {}",
@@ -239,12 +252,49 @@ impl Plan {
         Ok(tx)
     }
 
-    /// The next rows of the cursor opened by [`Plan::open`] (fewer than `PAGE` at the end).
+    /// How many rows the export has (at most `max_rows`): the total a job's progress shows.
+    async fn count(&self) -> Result<u64, ApiError> {
+        let tx = self
+            .db
+            .tenant_tx(relais_domain::TenantId(self.tenant))
+            .await?;
+        let query = self.statement();
+        let row = tx
+            .query_one_raw(Statement {
+                sql: format!("SELECT count(*) AS n FROM ({}) AS export", query.sql),
+                ..query
+            })
+            .await?;
+        tx.commit().await?;
+        let n: i64 = match row {
+            Some(r) => r.try_get("", "n").map_err(ApiError::internal)?,
+            None => 0,
+        };
+        Ok((n.max(0) as u64).min(self.max_rows))
+    }
+
+    /// The list's query, within the caller's scope.
+    fn statement(&self) -> Statement {
+        match &self.filter {
+            Filter::Organisations(f) => {
+                ostore::export_statement(self.tenant, self.vis, f, &self.sort)
+            }
+            Filter::People(f) => pstore::export_statement(self.tenant, self.vis, f, &self.sort),
+            Filter::Mandates(f) => mstore::export_statement(self.tenant, self.vis, f, &self.sort),
+            Filter::Tasks(f) => tstore::export_statement(self.tenant, self.vis, f, &self.sort),
+            Filter::Interactions(f) => {
+                istore::export_statement(self.tenant, self.vis, f, &self.sort)
+            }
+        }
+    }
+
+    /// The next rows of the cursor opened by [`Plan::open`] (fewer than `page_rows` at the
+    /// end).
     async fn page(&self, tx: &TenantTx) -> Result<Vec<Line>, ApiError> {
         let rows = tx
             .query_all_raw(Statement::from_string(
                 DbBackend::Postgres,
-                format!("FETCH {PAGE} FROM {}", self.cursor_name()),
+                format!("FETCH {} FROM {}", self.page_rows, self.cursor_name()),
             ))
             .await?;
         let fr = self.fr;
@@ -450,11 +500,10 @@ fn bad_sort(f: String) -> ApiError {
 }
 
 /// What the PDF lists as "filters used": the query parameters other than the export's own.
-fn filters_used(req: &HttpRequest) -> Vec<String> {
-    let pairs: Vec<(String, String)> =
-        web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-            .map(|q| q.into_inner())
-            .unwrap_or_default();
+fn filters_used(query: &str) -> Vec<String> {
+    let pairs: Vec<(String, String)> = web::Query::<Vec<(String, String)>>::from_query(query)
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
     pairs
         .into_iter()
         .filter(|(k, v)| {
@@ -468,22 +517,111 @@ fn filters_used(req: &HttpRequest) -> Vec<String> {
         .collect()
 }
 
-async fn run(
-    state: &AppState,
-    p: &Principal,
-    req: &HttpRequest,
-    fmt: Fmt,
-    plan: Plan,
-) -> ApiResult<HttpResponse> {
-    match fmt {
-        Fmt::Csv(delimiter) => csv_response(plan, delimiter).await,
-        Fmt::Xlsx => xlsx_response(state, plan).await,
-        Fmt::Pdf => pdf_response(state, p, req, plan).await,
+fn sheet_err(e: SheetError) -> ApiError {
+    ApiError::internal(e.message)
+}
+
+/// Progress of a background export: rows written out of the total, recorded at most every
+/// quarter of a second, and whether the job was cancelled meanwhile. A streamed export has
+/// no job: its ticker records nothing and never stops the writer.
+struct Ticker {
+    job: Option<TickJob>,
+}
+
+struct TickJob {
+    db: Db,
+    tenant: Uuid,
+    id: Uuid,
+    total: u64,
+    last: Option<Instant>,
+}
+
+impl Ticker {
+    fn none() -> Self {
+        Self { job: None }
+    }
+
+    /// `done` rows are written; `false` once the job was asked to stop.
+    async fn rows(&mut self, done: u64) -> ApiResult<bool> {
+        let Some(j) = self.job.as_mut() else {
+            return Ok(true);
+        };
+        if j.last
+            .is_some_and(|t| t.elapsed() < Duration::from_millis(250))
+        {
+            return Ok(true);
+        }
+        j.last = Some(Instant::now());
+        let tx = j.db.tenant_tx(TenantId(j.tenant)).await?;
+        let cancel = jobs::progress(
+            &*tx,
+            j.tenant,
+            j.id,
+            &json!({"done": done, "total": j.total}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(!cancel)
     }
 }
 
-fn sheet_err(e: SheetError) -> ApiError {
-    ApiError::internal(e.message)
+/// Where the CSV goes as its pages are encoded: the HTTP response, or a job's file.
+enum CsvSink {
+    Stream(tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>),
+    File(tokio::fs::File),
+}
+
+impl CsvSink {
+    /// `false` when nobody listens any more (the client went away).
+    async fn send(&mut self, chunk: web::Bytes) -> ApiResult<bool> {
+        match self {
+            Self::Stream(tx) => Ok(tx.send(Ok(chunk)).await.is_ok()),
+            Self::File(f) => {
+                f.write_all(&chunk).await.map_err(ApiError::internal)?;
+                Ok(true)
+            }
+        }
+    }
+}
+
+/// Write the CSV page by page from an open cursor whose first page is `first`: the one
+/// writer of streamed and background CSV exports. Returns the rows written, or `None` when
+/// the client went away or the job was cancelled.
+async fn write_csv(
+    plan: &Plan,
+    cursor: &TenantTx,
+    first: Vec<Line>,
+    delimiter: u8,
+    sink: &mut CsvSink,
+    ticker: &mut Ticker,
+) -> ApiResult<Option<u64>> {
+    let encode = |lines: &[Line], head: bool| -> Result<web::Bytes, SheetError> {
+        let mut w = sheets::CsvOut::new(Vec::new(), delimiter, head)?;
+        if head {
+            w.text_row(plan.columns.iter().map(|c| c.title.as_str()))?;
+        }
+        for l in lines {
+            w.row(&l.cells)?;
+        }
+        Ok(web::Bytes::from(w.into_inner()?))
+    };
+    let mut lines = first;
+    let mut head = true;
+    let mut sent: u64 = 0;
+    loop {
+        let keep = (plan.max_rows.saturating_sub(sent) as usize).min(lines.len());
+        let more = lines.len() as u64 == plan.page_rows && keep == lines.len();
+        let chunk = encode(&lines[..keep], head).map_err(sheet_err)?;
+        head = false;
+        sent += keep as u64;
+        if !sink.send(chunk).await? || !ticker.rows(sent).await? {
+            return Ok(None);
+        }
+        if !more {
+            return Ok(Some(sent));
+        }
+        lines = plan.page(cursor).await?;
+    }
 }
 
 /// Stream the CSV page by page: the client sees the first rows while later ones are read.
@@ -493,44 +631,25 @@ async fn csv_response(plan: Plan, delimiter: u8) -> ApiResult<HttpResponse> {
     let name = plan.file_name("csv");
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
     tokio::spawn(async move {
-        let encode = |lines: &[Line], head: bool| -> Result<web::Bytes, SheetError> {
-            let mut w = sheets::CsvOut::new(Vec::new(), delimiter, head)?;
-            if head {
-                w.text_row(plan.columns.iter().map(|c| c.title.as_str()))?;
-            }
-            for l in lines {
-                w.row(&l.cells)?;
-            }
-            Ok(web::Bytes::from(w.into_inner()?))
-        };
-        let mut lines = first;
-        let mut head = true;
-        let mut sent: u64 = 0;
-        loop {
-            let keep = (plan.max_rows.saturating_sub(sent) as usize).min(lines.len());
-            let more = lines.len() as u64 == PAGE && keep == lines.len();
-            let chunk = match encode(&lines[..keep], head) {
-                Ok(b) => b,
-                Err(e) => {
-                    let _ = tx.send(Err(std::io::Error::other(e.message))).await;
-                    return;
-                }
-            };
-            head = false;
-            sent += keep as u64;
-            if tx.send(Ok(chunk)).await.is_err() || !more {
-                // Read only: ending the transaction either way is fine.
+        let mut sink = CsvSink::Stream(tx.clone());
+        match write_csv(
+            &plan,
+            &cursor,
+            first,
+            delimiter,
+            &mut sink,
+            &mut Ticker::none(),
+        )
+        .await
+        {
+            // Read only: ending the transaction either way is fine.
+            Ok(_) => {
                 let _ = cursor.commit().await;
-                return;
             }
-            lines = match plan.page(&cursor).await {
-                Ok(l) => l,
-                Err(e) => {
-                    tracing::error!(error = %e, "export page failed");
-                    let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
-                    return;
-                }
-            };
+            Err(e) => {
+                tracing::error!(error = %e, "export page failed");
+                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+            }
         }
     });
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -543,14 +662,19 @@ async fn csv_response(plan: Plan, delimiter: u8) -> ApiResult<HttpResponse> {
         .streaming(body))
 }
 
-/// Write the workbook page by page on the blocking pool (rows go to temporary files as they
-/// come), then stream it.
-async fn xlsx_response(state: &AppState, plan: Plan) -> ApiResult<HttpResponse> {
+/// Write the workbook to `out` page by page on the blocking pool (rows go to temporary
+/// files as they come): the one writer of streamed and background XLSX exports. Returns the
+/// rows written, or `None` when the job was cancelled.
+async fn write_xlsx(
+    state: &AppState,
+    plan: &Plan,
+    out: &Path,
+    ticker: &mut Ticker,
+) -> ApiResult<Option<u64>> {
     let tmp = state.cfg.data_dir.join("tmp");
     tokio::fs::create_dir_all(&tmp)
         .await
         .map_err(ApiError::internal)?;
-    let out = tmp.join(format!("export-{}.xlsx", Uuid::now_v7()));
     let mut report = {
         let (columns, labels, tmp) = (plan.columns.clone(), plan.labels(), tmp.clone());
         web::block(move || sheets::XlsxReport::new(columns, labels, &tmp))
@@ -564,7 +688,7 @@ async fn xlsx_response(state: &AppState, plan: Plan) -> ApiResult<HttpResponse> 
     loop {
         let lines = plan.page(&cursor).await?;
         let keep = (plan.max_rows.saturating_sub(sent) as usize).min(lines.len());
-        let more = lines.len() as u64 == PAGE && keep == lines.len();
+        let more = lines.len() as u64 == plan.page_rows && keep == lines.len();
         for l in &lines[..keep] {
             *counts.entry(l.group.clone()).or_default() += 1;
         }
@@ -581,26 +705,44 @@ async fn xlsx_response(state: &AppState, plan: Plan) -> ApiResult<HttpResponse> 
             "too_many_rows" => ApiError::field("format", e.code, e.message),
             _ => sheet_err(e),
         })?;
+        if !ticker.rows(sent).await? {
+            return Ok(None);
+        }
         if !more {
             break;
         }
     }
     cursor.commit().await?;
     let stats = plan.stats(&counts);
-    let path = out.clone();
+    let path = out.to_owned();
     web::block(move || report.finish(&stats, &path))
         .await
         .map_err(ApiError::internal)?
         .map_err(sheet_err)?;
+    Ok(Some(sent))
+}
+
+/// Write the workbook to a temporary file, then stream it (the file is gone once sent).
+async fn xlsx_response(state: &AppState, plan: Plan) -> ApiResult<HttpResponse> {
+    let out = state
+        .cfg
+        .data_dir
+        .join("tmp")
+        .join(format!("export-{}.xlsx", Uuid::now_v7()));
+    write_xlsx(state, &plan, &out, &mut Ticker::none()).await?;
     files::download(out, files::XLSX, &plan.file_name("xlsx"), true).await
 }
 
-async fn pdf_response(
+/// Render the PDF report (at most `RELAIS_EXPORT_PDF_MAX_ROWS` rows, every row counted): the
+/// one writer of streamed and background PDF exports. Returns the document and the rows
+/// counted, or `None` when the job was cancelled.
+async fn write_pdf(
     state: &AppState,
     p: &Principal,
-    req: &HttpRequest,
-    plan: Plan,
-) -> ApiResult<HttpResponse> {
+    query: &str,
+    plan: &Plan,
+    ticker: &mut Ticker,
+) -> ApiResult<Option<(Vec<u8>, u64)>> {
     let cap = state.cfg.imports.pdf_max_rows;
     let fr = plan.fr;
     let (yes, no) = (tr(fr, "oui", "yes"), tr(fr, "non", "no"));
@@ -610,7 +752,7 @@ async fn pdf_response(
     let cursor = plan.open().await?;
     loop {
         let lines = plan.page(&cursor).await?;
-        let more = lines.len() as u64 == PAGE;
+        let more = lines.len() as u64 == plan.page_rows;
         for l in lines {
             total += 1;
             *counts.entry(l.group).or_default() += 1;
@@ -618,12 +760,15 @@ async fn pdf_response(
                 rows.push(l.cells.iter().map(|c| c.display(&yes, &no)).collect());
             }
         }
+        if !ticker.rows(total).await? {
+            return Ok(None);
+        }
         if !more || total >= plan.max_rows {
             break;
         }
     }
     cursor.commit().await?;
-    let filters = filters_used(req);
+    let filters = filters_used(query);
     let mut summary = vec![(tr(fr, "Total", "Total"), total.to_string())];
     summary.extend(
         plan.stats(&counts)
@@ -666,11 +811,400 @@ async fn pdf_response(
     let bytes = web::block(move || report.render())
         .await
         .map_err(ApiError::internal)?;
+    Ok(Some((bytes, total)))
+}
+
+async fn pdf_response(
+    state: &AppState,
+    p: &Principal,
+    query: &str,
+    plan: Plan,
+) -> ApiResult<HttpResponse> {
+    let (bytes, _) = write_pdf(state, p, query, &plan, &mut Ticker::none())
+        .await?
+        .ok_or_else(|| ApiError::internal("export stopped"))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, files::PDF))
         .insert_header(files::attachment(&plan.file_name("pdf")))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .body(bytes))
+}
+
+/// Stream an export of `kind` as the query string asks. (The handlers' query extractors
+/// refuse a malformed query string as the lists do and document the parameters; the plan
+/// reads the same string again, as an export job does.)
+async fn stream(
+    state: &AppState,
+    p: Principal,
+    kind: ExportKind,
+    req: &HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let query = req.query_string();
+    let (fmt, plan) = plan_of(state, &p, kind, query).await?;
+    match fmt {
+        Fmt::Csv(delimiter) => csv_response(plan, delimiter).await,
+        Fmt::Xlsx => xlsx_response(state, plan).await,
+        Fmt::Pdf => pdf_response(state, &p, query, plan).await,
+    }
+}
+
+/// What can be exported: the lists, by their path segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportKind {
+    Organisations,
+    People,
+    Mandates,
+    Tasks,
+    Interactions,
+}
+
+impl ExportKind {
+    pub const ALL: [ExportKind; 5] = [
+        Self::Organisations,
+        Self::People,
+        Self::Mandates,
+        Self::Tasks,
+        Self::Interactions,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Organisations => "organisations",
+            Self::People => "people",
+            Self::Mandates => "mandates",
+            Self::Tasks => "tasks",
+            Self::Interactions => "interactions",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+fn parse_query<T: serde::de::DeserializeOwned>(query: &str) -> ApiResult<T> {
+    web::Query::<T>::from_query(query)
+        .map(web::Query::into_inner)
+        .map_err(|e| ApiError::BadRequest("invalid_query", format!("invalid query string: {e}")))
+}
+
+/// The format and plan of an export of `kind` asked with `query` (the format, delimiter and
+/// the list's filters and sort), for `p`: checks the read and export permissions and fixes
+/// the scope. Streamed exports and export jobs (at enqueue and again when they run) all go
+/// through here.
+async fn plan_of(
+    state: &AppState,
+    p: &Principal,
+    kind: ExportKind,
+    query: &str,
+) -> ApiResult<(Fmt, Plan)> {
+    let fmt = format_of(&parse_query::<ExportQuery>(query)?)?;
+    let plan = match kind {
+        ExportKind::Organisations => organisations_plan(state, p, parse_query(query)?).await?,
+        ExportKind::People => people_plan(state, p, parse_query(query)?).await?,
+        ExportKind::Mandates => mandates_plan(state, p, parse_query(query)?).await?,
+        ExportKind::Tasks => tasks_plan(state, p, parse_query(query)?).await?,
+        ExportKind::Interactions => interactions_plan(state, p, parse_query(query)?).await?,
+    };
+    Ok((fmt, plan))
+}
+
+/// `<data_dir>/<tenant>/exports/<job id>/`: where an export job writes its file.
+pub fn job_dir(state: &AppState, tenant: Uuid, job: Uuid) -> PathBuf {
+    state
+        .cfg
+        .data_dir
+        .join(tenant.to_string())
+        .join("exports")
+        .join(job.to_string())
+}
+
+/// Name of the file while a job writes it; renamed to the export's name once complete, so
+/// a half-written file is never served.
+const PARTIAL: &str = ".partial";
+
+/// Start a large export in the background: the same query parameters as
+/// `GET /api/v1/exports/{kind}` (`format`, `delimiter`, and the list's filters and sort),
+/// no body. The format, filters and permissions (`read` and `export` on the resource) are
+/// checked now; the job then reads as the caller, within the caller's scope, reports
+/// progress (rows written out of the total) at `GET /api/v1/jobs/{id}` and can be cancelled
+/// there. Once it succeeded, the job's `result` is the download path
+/// (`/api/v1/exports/files/{job id}`), valid for `RELAIS_EXPORT_FILE_DAYS` days.
+#[utoipa::path(post, path = "/api/v1/exports/{kind}/jobs", tag = "exports",
+    operation_id = "v1.export.job.start", security(("bearer" = [])),
+    params(
+        ("kind" = String, Path, description = "`organisations`, `people`, `mandates`, `tasks` or `interactions`"),
+        ExportQuery,
+    ),
+    responses(
+        (status = 202, description = "The export job, queued (`Location` is the job)", body = JobOut),
+        (status = 403, description = "No read or export permission", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not a list that exports", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid format, filter or sort", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn start_job(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    kind: web::Path<String>,
+    _export: web::Query<ExportQuery>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    let kind = ExportKind::from_code(&kind).ok_or(ApiError::NotFound)?;
+    let query = req.query_string();
+    // Everything the GET would refuse is refused now, not in the job.
+    plan_of(&state, &p, kind, query).await?;
+    let tenant = p.tenant_uuid();
+    let payload = ExportPayload {
+        kind: kind.code().to_owned(),
+        query: query.to_owned(),
+        user_id: p.user.id,
+        api_key_id: match p.credential {
+            Credential::ApiKey { id } => Some(id),
+            Credential::Session { .. } => None,
+        },
+    };
+    let tx = state.db.tenant_tx(p.tenant).await?;
+    let id = jobs::enqueue_by(
+        &*tx,
+        tenant,
+        KIND_EXPORT,
+        &serde_json::to_value(payload).map_err(ApiError::internal)?,
+        p.user.id,
+        1,
+    )
+    .await?;
+    let job = jobs::find(&*tx, tenant, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    tx.commit().await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/api/v1/jobs/{id}")))
+        .json(job_out(job)))
+}
+
+/// Download the file of a finished export job. Only whoever started the job gets it, for
+/// `RELAIS_EXPORT_FILE_DAYS` days after it finished; anyone else, or later, gets 404.
+#[utoipa::path(get, path = "/api/v1/exports/files/{id}", tag = "exports",
+    operation_id = "v1.export.file", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The export job's id")),
+    responses(
+        (status = 200, description = "The file (CSV, XLSX or PDF, with its name in Content-Disposition)", content_type = "application/octet-stream"),
+        (status = 404, description = "No such finished export (not yours, not finished, or expired)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn download_file(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.0;
+    let tenant = p.tenant_uuid();
+    let tx = state.db.tenant_tx(p.tenant).await?;
+    let job = jobs::find(&*tx, tenant, *id)
+        .await?
+        .filter(|j| {
+            j.kind == KIND_EXPORT && j.status == "succeeded" && j.created_by == Some(p.user.id)
+        })
+        .ok_or(ApiError::NotFound)?;
+    tx.commit().await?;
+    let ttl = chrono::Duration::from_std(state.cfg.imports.export_file_ttl())
+        .map_err(ApiError::internal)?;
+    if job.finished_at.is_none_or(|t| t + ttl < Utc::now()) {
+        return Err(ApiError::NotFound);
+    }
+    let name = job
+        .progress
+        .as_ref()
+        .and_then(|p| p.get("file"))
+        .and_then(serde_json::Value::as_str)
+        .filter(|n| !n.is_empty() && !n.contains(['/', '\\']) && !n.starts_with('.'))
+        .ok_or(ApiError::NotFound)?
+        .to_owned();
+    let content_type = match name.rsplit('.').next() {
+        Some("csv") => files::CSV,
+        Some("xlsx") => files::XLSX,
+        Some("pdf") => files::PDF,
+        _ => return Err(ApiError::NotFound),
+    };
+    let path = job_dir(&state, tenant, job.id).join(&name);
+    if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        return Err(ApiError::NotFound);
+    }
+    files::download(path, content_type, &name, false).await
+}
+
+/// How an export job ended.
+enum JobEnd {
+    Done { rows: u64, total: u64, file: String },
+    Cancelled,
+}
+
+/// Run one `export` job: as the user who started it (their permissions and scope, checked
+/// again now), with the writers of streamed exports, into `<data_dir>/<tenant>/exports/<job
+/// id>/`. A failed or cancelled job leaves no file.
+pub async fn run_job(state: &AppState, job: ClaimedJob) {
+    let dir = job_dir(state, job.tenant_id, job.id);
+    let ended = export_job(state, &job, &dir).await;
+    let (status, error, progress) = match ended {
+        Ok(JobEnd::Done { rows, total, file }) => (
+            "succeeded",
+            None,
+            Some(json!({"done": rows, "total": total.max(rows), "file": file})),
+        ),
+        Ok(JobEnd::Cancelled) => ("cancelled", None, None),
+        Err(e) => ("failed", Some(e), None),
+    };
+    if status != "succeeded" {
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+    }
+    let recorded = async {
+        let tx = state.db.tenant_tx(TenantId(job.tenant_id)).await?;
+        jobs::finish(
+            &*tx,
+            job.tenant_id,
+            job.id,
+            status,
+            error.as_deref(),
+            progress.as_ref(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, ApiError>(())
+    };
+    if let Err(e) = recorded.await {
+        tracing::error!(job = %job.id, error = %e, "could not record the end of an export");
+    }
+}
+
+async fn export_job(state: &AppState, job: &ClaimedJob, dir: &Path) -> Result<JobEnd, String> {
+    if job.attempts > 1 {
+        return Err(
+            "the export was interrupted (the server stopped while it ran); start it again".into(),
+        );
+    }
+    let payload: ExportPayload = serde_json::from_value(job.payload.clone())
+        .map_err(|_| "unreadable job payload".to_owned())?;
+    let kind = ExportKind::from_code(&payload.kind).ok_or("unknown kind of export")?;
+    let tenant = job.tenant_id;
+    let tx = state
+        .db
+        .tenant_tx(TenantId(tenant))
+        .await
+        .map_err(|e| e.to_string())?;
+    let p = crate::importer::acting_as(
+        &*tx,
+        tenant,
+        payload.user_id,
+        payload.api_key_id,
+        "started the export",
+    )
+    .await??;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    let (fmt, plan) = plan_of(state, &p, kind, &payload.query)
+        .await
+        .map_err(|e| match e {
+            ApiError::Forbidden(..) => {
+                "the user who started the export no longer has the read and export permissions"
+                    .to_owned()
+            }
+            e => e.to_string(),
+        })?;
+    let failed = |e: ApiError| e.to_string();
+    let total = plan.count().await.map_err(failed)?;
+    let mut ticker = Ticker {
+        job: Some(TickJob {
+            db: state.db.clone(),
+            tenant,
+            id: job.id,
+            total,
+            last: None,
+        }),
+    };
+    if !ticker.rows(0).await.map_err(failed)? {
+        return Ok(JobEnd::Cancelled);
+    }
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(|e| format!("cannot create the export folder: {e}"))?;
+    let part = dir.join(PARTIAL);
+    let file = plan.file_name(fmt.extension());
+    let written = match fmt {
+        Fmt::Csv(delimiter) => {
+            let out = tokio::fs::File::create(&part)
+                .await
+                .map_err(|e| format!("cannot write the export: {e}"))?;
+            let cursor = plan.open().await.map_err(failed)?;
+            let first = plan.page(&cursor).await.map_err(failed)?;
+            let mut sink = CsvSink::File(out);
+            let n = write_csv(&plan, &cursor, first, delimiter, &mut sink, &mut ticker)
+                .await
+                .map_err(failed)?;
+            cursor.commit().await.map_err(|e| e.to_string())?;
+            if let CsvSink::File(mut f) = sink {
+                f.flush()
+                    .await
+                    .map_err(|e| format!("cannot write the export: {e}"))?;
+            }
+            n
+        }
+        Fmt::Xlsx => write_xlsx(state, &plan, &part, &mut ticker)
+            .await
+            .map_err(failed)?,
+        Fmt::Pdf => match write_pdf(state, &p, &payload.query, &plan, &mut ticker)
+            .await
+            .map_err(failed)?
+        {
+            Some((bytes, n)) => {
+                tokio::fs::write(&part, bytes)
+                    .await
+                    .map_err(|e| format!("cannot write the export: {e}"))?;
+                Some(n)
+            }
+            None => None,
+        },
+    };
+    let Some(rows) = written else {
+        return Ok(JobEnd::Cancelled);
+    };
+    tokio::fs::rename(&part, dir.join(&file))
+        .await
+        .map_err(|e| format!("cannot write the export: {e}"))?;
+    Ok(JobEnd::Done { rows, total, file })
+}
+
+/// Remove the files of export jobs older than `ttl`: the `<data_dir>/<tenant>/exports/<job
+/// id>/` folders last changed before then. Returns how many were removed.
+pub async fn sweep_expired(data_dir: &Path, ttl: Duration) -> usize {
+    let root = data_dir.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let Some(cutoff) = SystemTime::now().checked_sub(ttl) else {
+            return 0;
+        };
+        let Ok(tenants) = std::fs::read_dir(&root) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for t in tenants.flatten() {
+            let Ok(exports) = std::fs::read_dir(t.path().join("exports")) else {
+                continue;
+            };
+            for e in exports.flatten() {
+                let old = e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|m| m < cutoff);
+                if old && std::fs::remove_dir_all(e.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, "expired export files removed");
+        }
+        removed
+    })
+    .await
+    .unwrap_or(0)
 }
 
 async fn base_plan(
@@ -697,6 +1231,7 @@ async fn base_plan(
         chart_title: String::new(),
         users: std::sync::Arc::new(users_of(state, p).await?),
         max_rows: state.cfg.imports.export_max_rows,
+        page_rows: state.cfg.imports.export_page_rows.max(1),
     })
 }
 
@@ -715,17 +1250,22 @@ pub async fn export_organisations(
     state: web::Data<AppState>,
     auth: Auth,
     req: HttpRequest,
-    export: web::Query<ExportQuery>,
-    query: web::Query<organisations::OrgQuery>,
+    _export: web::Query<ExportQuery>,
+    _query: web::Query<organisations::OrgQuery>,
 ) -> ApiResult<HttpResponse> {
-    let p = auth.0;
-    let fmt = format_of(&export)?;
-    let q = query.into_inner();
+    stream(&state, auth.0, ExportKind::Organisations, &req).await
+}
+
+async fn organisations_plan(
+    state: &AppState,
+    p: &Principal,
+    q: organisations::OrgQuery,
+) -> ApiResult<Plan> {
     let sort = ostore::parse_sort(q.sort.as_deref().unwrap_or("name")).map_err(bad_sort)?;
-    let filter = organisations::list_filter(&p, &q, false)?;
+    let filter = organisations::list_filter(p, &q, false)?;
     let mut plan = base_plan(
-        &state,
-        &p,
+        state,
+        p,
         Resource::Organisations,
         Filter::Organisations(filter),
         sort,
@@ -761,7 +1301,7 @@ pub async fn export_organisations(
     plan.stem = "organisations";
     plan.group_header = tr(fr, "Étape du pipeline", "Pipeline stage");
     plan.chart_title = tr(fr, "Organisations par étape", "Organisations per stage");
-    run(&state, &p, &req, fmt, plan).await
+    Ok(plan)
 }
 
 /// Export people, with the filters and sort of `GET /api/v1/people`.
@@ -777,15 +1317,16 @@ pub async fn export_people(
     state: web::Data<AppState>,
     auth: Auth,
     req: HttpRequest,
-    export: web::Query<ExportQuery>,
-    query: web::Query<people::PersonQuery>,
+    _export: web::Query<ExportQuery>,
+    _query: web::Query<people::PersonQuery>,
 ) -> ApiResult<HttpResponse> {
-    let p = auth.0;
-    let fmt = format_of(&export)?;
-    let q = query.into_inner();
+    stream(&state, auth.0, ExportKind::People, &req).await
+}
+
+async fn people_plan(state: &AppState, p: &Principal, q: people::PersonQuery) -> ApiResult<Plan> {
     let sort = pstore::parse_sort(q.sort.as_deref().unwrap_or("last_name")).map_err(bad_sort)?;
-    let filter = people::list_filter(&p, &q, false)?;
-    let mut plan = base_plan(&state, &p, Resource::People, Filter::People(filter), sort).await?;
+    let filter = people::list_filter(p, &q, false)?;
+    let mut plan = base_plan(state, p, Resource::People, Filter::People(filter), sort).await?;
     let fr = plan.fr;
     use ColumnKind::*;
     plan.columns = vec![
@@ -810,7 +1351,7 @@ pub async fn export_people(
         "Contacts actifs et inactifs",
         "Active and inactive people",
     );
-    run(&state, &p, &req, fmt, plan).await
+    Ok(plan)
 }
 
 /// Export mandates, with the filters and sort of `GET /api/v1/mandates`.
@@ -826,22 +1367,20 @@ pub async fn export_mandates(
     state: web::Data<AppState>,
     auth: Auth,
     req: HttpRequest,
-    export: web::Query<ExportQuery>,
-    query: web::Query<mandates::MandateQuery>,
+    _export: web::Query<ExportQuery>,
+    _query: web::Query<mandates::MandateQuery>,
 ) -> ApiResult<HttpResponse> {
-    let p = auth.0;
-    let fmt = format_of(&export)?;
-    let q = query.into_inner();
+    stream(&state, auth.0, ExportKind::Mandates, &req).await
+}
+
+async fn mandates_plan(
+    state: &AppState,
+    p: &Principal,
+    q: mandates::MandateQuery,
+) -> ApiResult<Plan> {
     let sort = mstore::parse_sort(q.sort.as_deref().unwrap_or("-created_at")).map_err(bad_sort)?;
-    let filter = mandates::list_filter(&p, &q, false)?;
-    let mut plan = base_plan(
-        &state,
-        &p,
-        Resource::Mandates,
-        Filter::Mandates(filter),
-        sort,
-    )
-    .await?;
+    let filter = mandates::list_filter(p, &q, false)?;
+    let mut plan = base_plan(state, p, Resource::Mandates, Filter::Mandates(filter), sort).await?;
     let fr = plan.fr;
     use ColumnKind::*;
     plan.columns = vec![
@@ -865,7 +1404,7 @@ pub async fn export_mandates(
     plan.stem = "mandats";
     plan.group_header = tr(fr, "Statut", "Status");
     plan.chart_title = tr(fr, "Mandats par statut", "Mandates per status");
-    run(&state, &p, &req, fmt, plan).await
+    Ok(plan)
 }
 
 /// Export tasks, with the filters and sort of `GET /api/v1/tasks`.
@@ -881,15 +1420,16 @@ pub async fn export_tasks(
     state: web::Data<AppState>,
     auth: Auth,
     req: HttpRequest,
-    export: web::Query<ExportQuery>,
-    query: web::Query<tasks::TaskQuery>,
+    _export: web::Query<ExportQuery>,
+    _query: web::Query<tasks::TaskQuery>,
 ) -> ApiResult<HttpResponse> {
-    let p = auth.0;
-    let fmt = format_of(&export)?;
-    let q = query.into_inner();
+    stream(&state, auth.0, ExportKind::Tasks, &req).await
+}
+
+async fn tasks_plan(state: &AppState, p: &Principal, q: tasks::TaskQuery) -> ApiResult<Plan> {
     let sort = tstore::parse_sort(q.sort.as_deref().unwrap_or("due_at")).map_err(bad_sort)?;
-    let filter = tasks::list_filter(&p, &q, false, None)?;
-    let mut plan = base_plan(&state, &p, Resource::Tasks, Filter::Tasks(filter), sort).await?;
+    let filter = tasks::list_filter(p, &q, false, None)?;
+    let mut plan = base_plan(state, p, Resource::Tasks, Filter::Tasks(filter), sort).await?;
     let fr = plan.fr;
     use ColumnKind::*;
     plan.columns = vec![
@@ -912,7 +1452,7 @@ pub async fn export_tasks(
     plan.stem = "taches";
     plan.group_header = tr(fr, "Statut", "Status");
     plan.chart_title = tr(fr, "Tâches par statut", "Tasks per status");
-    run(&state, &p, &req, fmt, plan).await
+    Ok(plan)
 }
 
 /// Export interactions, with the filters and sort of `GET /api/v1/interactions`.
@@ -928,17 +1468,22 @@ pub async fn export_interactions(
     state: web::Data<AppState>,
     auth: Auth,
     req: HttpRequest,
-    export: web::Query<ExportQuery>,
-    query: web::Query<interactions::InteractionQuery>,
+    _export: web::Query<ExportQuery>,
+    _query: web::Query<interactions::InteractionQuery>,
 ) -> ApiResult<HttpResponse> {
-    let p = auth.0;
-    let fmt = format_of(&export)?;
-    let q = query.into_inner();
+    stream(&state, auth.0, ExportKind::Interactions, &req).await
+}
+
+async fn interactions_plan(
+    state: &AppState,
+    p: &Principal,
+    q: interactions::InteractionQuery,
+) -> ApiResult<Plan> {
     let sort = istore::parse_sort(q.sort.as_deref().unwrap_or("-occurred_at")).map_err(bad_sort)?;
-    let filter = interactions::list_filter(&p, &q, false, None)?;
+    let filter = interactions::list_filter(p, &q, false, None)?;
     let mut plan = base_plan(
-        &state,
-        &p,
+        state,
+        p,
         Resource::Interactions,
         Filter::Interactions(filter),
         sort,
@@ -963,5 +1508,5 @@ pub async fn export_interactions(
     plan.stem = "interactions";
     plan.group_header = tr(fr, "Type", "Kind");
     plan.chart_title = tr(fr, "Interactions par type", "Interactions per kind");
-    run(&state, &p, &req, fmt, plan).await
+    Ok(plan)
 }

@@ -63,6 +63,7 @@ pub fn resource(kind: ImportKind) -> Resource {
     match kind {
         ImportKind::Organisations => Resource::Organisations,
         ImportKind::People => Resource::People,
+        ImportKind::Products => Resource::Products,
     }
 }
 
@@ -331,9 +332,7 @@ pub async fn create_import(
     mut form: Multipart,
 ) -> ApiResult<HttpResponse> {
     let p = auth.0;
-    if may_import(&p, ImportKind::Organisations).is_err()
-        && may_import(&p, ImportKind::People).is_err()
-    {
+    if ImportKind::ALL.iter().all(|k| may_import(&p, *k).is_err()) {
         return Err(ApiError::forbidden());
     }
     let limit = state.cfg.imports.max_bytes;
@@ -423,13 +422,17 @@ async fn store_upload(
     let mut v = Validator::new();
     let kind = match kind.as_deref() {
         None | Some("") => {
-            v.push("type", "required", "organisations or people");
+            v.push("type", "required", "organisations, people or products");
             None
         }
         Some(k) => {
             let k = ImportKind::from_code(k);
             if k.is_none() {
-                v.push("type", "invalid_choice", "organisations or people");
+                v.push(
+                    "type",
+                    "invalid_choice",
+                    "organisations, people or products",
+                );
             }
             k
         }
@@ -520,6 +523,7 @@ fn default_key(kind: ImportKind, d: &Detected) -> UpsertKey {
         .collect();
     [kind.default_key(), UpsertKey::Name]
         .into_iter()
+        .filter(|k| kind.upsert_keys().contains(k))
         .find(|k| check_key(kind, *k, &mapping).is_ok())
         .unwrap_or(UpsertKey::None)
 }
@@ -587,11 +591,16 @@ pub async fn list_imports(
     query: web::Query<ImportListQuery>,
 ) -> ApiResult<HttpResponse> {
     let p = auth.0;
-    let scopes = [ImportKind::Organisations, ImportKind::People].map(|k| may_import(&p, k).ok());
+    let scopes: Vec<Option<Scope>> = ImportKind::ALL
+        .iter()
+        .map(|k| may_import(&p, *k).ok())
+        .collect();
     if scopes.iter().all(Option::is_none) {
         return Err(ApiError::forbidden());
     }
-    let all = scopes.iter().all(|s| *s == Some(Scope::All));
+    // Others' imports are read when every kind the caller imports is `all`; each import is
+    // then filtered by its own kind.
+    let all = scopes.iter().flatten().all(|s| *s == Scope::All);
     let limit = http::page_limit(query.limit)?;
     let before = http::decode_cursor(query.cursor.as_deref())?;
     let tx = state.db.tenant_tx(p.tenant).await?;
@@ -651,13 +660,18 @@ fn checked_mapping(
     })
 }
 
-/// The upsert key needs its column.
+/// The upsert key is one of the kind's, and its column is mapped.
 fn check_key(kind: ImportKind, key: UpsertKey, mapping: &[Option<&'static str>]) -> ApiResult<()> {
+    if !kind.upsert_keys().contains(&key) {
+        return Err(key_not_offered(kind));
+    }
     let needed = match (kind, key) {
         (_, UpsertKey::None) => return Ok(()),
-        (_, UpsertKey::Email) => "email",
+        (ImportKind::Products, UpsertKey::Code) => "code",
+        (ImportKind::Organisations | ImportKind::People, UpsertKey::Email) => "email",
         (ImportKind::Organisations, UpsertKey::Name) => "name",
         (ImportKind::People, UpsertKey::Name) => "last_name",
+        _ => return Err(key_not_offered(kind)),
     };
     if mapping.contains(&Some(needed)) {
         Ok(())
@@ -671,6 +685,20 @@ fn check_key(kind: ImportKind, key: UpsertKey, mapping: &[Option<&'static str>])
             ),
         ))
     }
+}
+
+/// 422 on `upsert_key`: the keys `kind` offers, in words.
+fn key_not_offered(kind: ImportKind) -> ApiError {
+    let keys: Vec<&str> = kind.upsert_keys().iter().map(|k| k.code()).collect();
+    ApiError::field(
+        "upsert_key",
+        "invalid_choice",
+        format!(
+            "an import of {} matches records by {}",
+            kind.code(),
+            keys.join(" or ")
+        ),
+    )
 }
 
 /// Change the mapping, the upsert key, the mode, or how the file is read. Any change makes a
@@ -753,11 +781,7 @@ pub async fn update_import(
         .upsert_key
         .unwrap_or_else(|| UpsertKey::from_code(&current.upsert_key).unwrap_or(UpsertKey::None));
     if !kind.upsert_keys().contains(&key) {
-        return Err(ApiError::field(
-            "upsert_key",
-            "invalid_choice",
-            "not a key of this type",
-        ));
+        return Err(key_not_offered(kind));
     }
     if patch.upsert_key.is_some() || patch.mapping.is_some() {
         check_key(kind, key, &mapping)?;
@@ -949,7 +973,7 @@ pub struct TemplateQuery {
 /// A template to fill in: the French headers the mapping recognises and two example rows.
 #[utoipa::path(get, path = "/api/v1/imports/templates/{type}", tag = "imports",
     operation_id = "v1.import.template", security(("bearer" = [])),
-    params(("type" = ImportKind, Path, description = "organisations or people"), TemplateQuery),
+    params(("type" = ImportKind, Path, description = "organisations, people or products"), TemplateQuery),
     responses(
         (status = 200, description = "The template", content_type = "text/csv"),
         (status = 404, description = "Unknown type", body = Problem, content_type = "application/problem+json"),

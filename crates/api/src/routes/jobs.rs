@@ -3,7 +3,7 @@
 
 use crate::{ApiResult, AppState, auth::Auth, auth::Principal, error::ApiError};
 use actix_web::{HttpResponse, web};
-use relais_store::jobs::{self, ImportPayload, Job, KIND_IMPORT};
+use relais_store::jobs::{self, ImportPayload, Job, KIND_EXPORT, KIND_IMPORT};
 use relais_types::{JobOut, JobProgress, Problem};
 use uuid::Uuid;
 
@@ -13,10 +13,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 pub fn job_out(j: Job) -> JobOut {
-    let result = (j.kind == KIND_IMPORT)
-        .then(|| serde_json::from_value::<ImportPayload>(j.payload.clone()).ok())
-        .flatten()
-        .map(|p| format!("/api/v1/imports/{}", p.import_id));
+    let result = match j.kind.as_str() {
+        KIND_IMPORT => serde_json::from_value::<ImportPayload>(j.payload.clone())
+            .ok()
+            .map(|p| format!("/api/v1/imports/{}", p.import_id)),
+        // The file, once written (downloadable for `RELAIS_EXPORT_FILE_DAYS` days).
+        KIND_EXPORT if j.status == "succeeded" => Some(format!("/api/v1/exports/files/{}", j.id)),
+        _ => None,
+    };
     JobOut {
         id: j.id,
         progress: j.progress.and_then(|p| {

@@ -67,7 +67,7 @@ pub fn out(p: Product) -> ProductOut {
     }
 }
 
-fn record_json(p: &Product) -> serde_json::Value {
+pub fn record_json(p: &Product) -> serde_json::Value {
     serde_json::to_value(out(p.clone())).unwrap_or_default()
 }
 

@@ -2,11 +2,12 @@
 //! chart, frozen header), PDF (pages); the list's filters; scope, permission and tenants.
 
 use crate::helpers::*;
-use crate::imports::{read_xlsx, run, upload};
+use crate::imports::{read_xlsx, run, upload, wait_job};
 use calamine::{Reader, Xlsx};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::io::Read;
+use std::time::{Duration, SystemTime};
 
 async fn fetch(app: &TestApp, token: &str, path: &str) -> (StatusCode, String, Vec<u8>) {
     let res = app
@@ -365,5 +366,256 @@ async fn exports_respect_scope_permission_and_tenant() {
         .get("/api/v1/exports/organisations", "not-a-token")
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
+
+/// Start a background export; returns the status and the job.
+async fn start_job(app: &TestApp, token: &str, kind: &str, query: &str) -> (StatusCode, Value) {
+    app.post(
+        &format!("/api/v1/exports/{kind}/jobs?{query}"),
+        Some(token),
+        json!({}),
+    )
+    .await
+}
+
+/// Start a background export, wait for it to succeed and download its file.
+async fn exported(app: &TestApp, token: &str, kind: &str, query: &str) -> (Value, Vec<u8>) {
+    let (status, job) = start_job(app, token, kind, query).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    assert_eq!(job["kind"], "export");
+    assert!(job["result"].is_null(), "no file before it is written");
+    let id = job["id"].as_str().unwrap();
+    let j = wait_job(app, token, id).await;
+    assert_eq!(j["status"], "succeeded", "{j}");
+    let result = j["result"].as_str().unwrap().to_owned();
+    assert_eq!(result, format!("/api/v1/exports/files/{id}"));
+    let res = app
+        .req(Method::GET, &result, Some(token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let cd = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cd.starts_with("attachment"), "{cd}");
+    assert!(
+        cd.contains(&format!(
+            "{}-",
+            if kind == "people" { "contacts" } else { kind }
+        )),
+        "{cd}"
+    );
+    (j, res.bytes().await.unwrap().to_vec())
+}
+
+fn export_dir(app: &TestApp, tenant: uuid::Uuid, job: &str) -> std::path::PathBuf {
+    std::env::temp_dir()
+        .join(format!("relais-test-{}", app.db_name))
+        .join(tenant.to_string())
+        .join("exports")
+        .join(job)
+}
+
+#[tokio::test]
+async fn background_exports_give_what_the_stream_gives_to_their_creator_only() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let other = app.create_tenant("rival").await;
+    let user = app.create_user(&t, "vendeur@acme.test", "user", None).await;
+    let colleague = app
+        .create_user(&t, "collegue@acme.test", "user", None)
+        .await;
+    let viewer = app
+        .create_user(&t, "lecteur@acme.test", "viewer", None)
+        .await;
+    let admin = &t.admin.token;
+    org(
+        &app,
+        admin,
+        json!({"name": "Du patron", "type": "investor", "pipeline_stage": "qualification"}),
+    )
+    .await;
+    org(
+        &app,
+        admin,
+        json!({"name": "Autre du patron", "type": "issuer"}),
+    )
+    .await;
+    org(
+        &app,
+        &user.token,
+        json!({"name": "À moi", "type": "investor", "pipeline_stage": "qualification"}),
+    )
+    .await;
+    org(
+        &app,
+        &user.token,
+        json!({"name": "Aussi à moi", "type": "supplier", "pipeline_stage": "signed"}),
+    )
+    .await;
+    org(&app, &other.admin.token, json!({"name": "Chez le concurrent", "type": "investor", "pipeline_stage": "qualification"})).await;
+
+    // The list's filters and sort, the delimiter: the same file as the streamed export.
+    let q = "stage=qualification&sort=-name&delimiter=semicolon";
+    let (job, file) = exported(&app, admin, "organisations", q).await;
+    assert_eq!(job["progress"]["done"], 2, "{job}");
+    assert_eq!(job["progress"]["total"], 2, "{job}");
+    let (_, _, streamed) = fetch(&app, admin, &format!("/api/v1/exports/organisations?{q}")).await;
+    let rows = csv_rows(&file, b';');
+    assert_eq!(rows, csv_rows(&streamed, b';'));
+    let names: Vec<&str> = rows.iter().skip(1).map(|r| r[0].as_str()).collect();
+    assert_eq!(names, ["À moi", "Du patron"]);
+
+    // A user with the own scope gets their records only, in every format.
+    let (_, file) = exported(&app, &user.token, "organisations", "format=xlsx").await;
+    let rows = read_xlsx(&file);
+    let names: Vec<&str> = rows.iter().skip(1).map(|r| r[0].as_str()).collect();
+    assert_eq!(names, ["Aussi à moi", "À moi"]);
+    let (_, pdf) = exported(&app, &user.token, "organisations", "format=pdf").await;
+    assert!(pdf.starts_with(b"%PDF-"));
+    let (job, file) = exported(&app, &user.token, "organisations", "").await;
+    let names: Vec<String> = csv_rows(&file, b',')
+        .into_iter()
+        .skip(1)
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(names, ["Aussi à moi", "À moi"]);
+
+    // Nobody else sees the job or its file: a colleague, the other firm, not even the admin.
+    let id = job["id"].as_str().unwrap();
+    let file_path = format!("/api/v1/exports/files/{id}");
+    for tok in [&colleague.token, &other.admin.token, admin] {
+        let (status, body) = app.get(&format!("/api/v1/jobs/{id}"), tok).await;
+        assert_problem(status, &body, 404, "not_found");
+        let (status, body) = app.get(&file_path, tok).await;
+        assert_problem(status, &body, 404, "not_found");
+        let (status, body) = app
+            .post(&format!("/api/v1/jobs/{id}/cancel"), Some(tok), json!({}))
+            .await;
+        assert_problem(status, &body, 404, "not_found");
+    }
+    let (status, _) = app.get(&file_path, &user.token).await;
+    assert_eq!(status, StatusCode::OK, "still there for its creator");
+    // Other lists run as jobs too.
+    let (_, file) = exported(&app, admin, "people", "").await;
+    assert_eq!(csv_rows(&file, b',')[0][0], "Prénom");
+
+    // Refused at once, as the GET would be.
+    let (status, body) = start_job(&app, &viewer.token, "organisations", "").await;
+    assert_problem(status, &body, 403, "forbidden");
+    let (status, body) = start_job(&app, admin, "organisations", "format=docx").await;
+    assert_problem(status, &body, 422, "validation_failed");
+    assert_eq!(body["errors"][0]["field"], "format");
+    let (status, body) = start_job(&app, admin, "organisations", "stage=bogus").await;
+    assert_problem(status, &body, 422, "validation_failed");
+    let (status, body) = start_job(&app, admin, "passwords", "").await;
+    assert_problem(status, &body, 404, "not_found");
+    let (status, body) = app
+        .get(
+            &format!("/api/v1/exports/files/{}", uuid::Uuid::now_v7()),
+            admin,
+        )
+        .await;
+    assert_problem(status, &body, 404, "not_found");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn export_jobs_can_be_cancelled() {
+    // Queued (no worker): cancelled at once, nothing written.
+    let app = spawn_app_with(|c| c.embedded_worker = false).await;
+    let t = app.create_tenant("acme").await;
+    let tok = &t.admin.token;
+    let (status, job) = start_job(&app, tok, "organisations", "").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    assert_eq!(job["status"], "queued");
+    let id = job["id"].as_str().unwrap();
+    let (status, j) = app
+        .post(&format!("/api/v1/jobs/{id}/cancel"), Some(tok), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(j["status"], "cancelled");
+    assert!(j["result"].is_null());
+    let (status, _) = app.get(&format!("/api/v1/exports/files/{id}"), tok).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.stop().await;
+
+    // Running: it stops at its next page and leaves no file.
+    let app = spawn_app_with(|c| c.api.imports.export_page_rows = 2).await;
+    let t = app.create_tenant("acme").await;
+    let tok = &t.admin.token;
+    let mut csv = String::from("nom;ville\n");
+    for i in 0..10_000 {
+        csv.push_str(&format!("Société {i};Ville {i}\n"));
+    }
+    let imp = upload(&app, tok, "organisations", "long.csv", csv.as_bytes()).await;
+    let done = run(&app, tok, imp["id"].as_str().unwrap(), "run").await;
+    assert_eq!(done["report"]["created"], 10_000, "{done}");
+    let (status, job) = start_job(&app, tok, "organisations", "").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let id = job["id"].as_str().unwrap().to_owned();
+    for _ in 0..400 {
+        let (_, j) = app.get(&format!("/api/v1/jobs/{id}"), tok).await;
+        if j["progress"]["done"].as_u64().unwrap_or(0) > 0 {
+            assert_eq!(j["progress"]["total"], 10_000, "{j}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (status, _) = app
+        .post(&format!("/api/v1/jobs/{id}/cancel"), Some(tok), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let j = wait_job(&app, tok, &id).await;
+    assert_eq!(j["status"], "cancelled", "{j}");
+    assert!(j["result"].is_null());
+    assert!(j["progress"]["done"].as_u64().unwrap() < 10_000, "{j}");
+    let (status, _) = app.get(&format!("/api/v1/exports/files/{id}"), tok).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!export_dir(&app, t.id, &id).exists(), "no file left");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn expired_export_files_are_gone() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let tok = &t.admin.token;
+    org(&app, tok, json!({"name": "Alpha", "type": "investor"})).await;
+    let (old, _) = exported(&app, tok, "organisations", "format=xlsx").await;
+    let (fresh, _) = exported(&app, tok, "organisations", "").await;
+    let (old, fresh) = (old["id"].as_str().unwrap(), fresh["id"].as_str().unwrap());
+    let old_dir = export_dir(&app, t.id, old);
+    assert!(old_dir.is_dir());
+
+    // Past `RELAIS_EXPORT_FILE_DAYS` (7 by default) the link is dead…
+    let mut su = app.superuser().await;
+    sqlx::query("UPDATE jobs SET finished_at = now() - interval '8 days' WHERE id = $1")
+        .bind(uuid::Uuid::parse_str(old).unwrap())
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let (status, body) = app.get(&format!("/api/v1/exports/files/{old}"), tok).await;
+    assert_problem(status, &body, 404, "not_found");
+    // …and the sweep removes the file; recent ones stay.
+    let eight_days_ago = SystemTime::now() - Duration::from_secs(8 * 24 * 3600);
+    std::fs::File::open(&old_dir)
+        .unwrap()
+        .set_modified(eight_days_ago)
+        .unwrap();
+    let data_dir = std::env::temp_dir().join(format!("relais-test-{}", app.db_name));
+    let removed =
+        relais_api::routes::exports::sweep_expired(&data_dir, Duration::from_secs(7 * 24 * 3600))
+            .await;
+    assert_eq!(removed, 1);
+    assert!(!old_dir.exists());
+    assert!(export_dir(&app, t.id, fresh).is_dir());
+    let (status, _) = app
+        .get(&format!("/api/v1/exports/files/{fresh}"), tok)
+        .await;
+    assert_eq!(status, StatusCode::OK);
     app.stop().await;
 }

@@ -1394,3 +1394,218 @@ async fn cancel_a_queued_and_a_running_import() {
     assert_eq!(imp["committed"], true);
     app.stop().await;
 }
+
+async fn products_by_code(app: &TestApp, token: &str) -> Vec<Value> {
+    let (status, page) = app.get("/api/v1/products?sort=code&limit=100", token).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn products_import_by_code_and_update_on_a_second_run() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let other = app.create_tenant("rival").await;
+    let tok = &t.admin.token;
+    let csv = "Code ISIN;Libellé;Catégorie;Actif;Commentaire\n\
+               FR0010135103;Carmignac Patrimoine;OPCVM;oui;Fonds flexible\n\
+               scpi-pierre-1;Pierre Rendement;SCPI;;\n";
+    let imp = upload(&app, tok, "products", "produits.csv", csv.as_bytes()).await;
+    assert_eq!(imp["type"], "products");
+    assert_eq!(
+        imp["mapping"],
+        json!(["code", "name", "category", "active", "notes"])
+    );
+    assert_eq!(imp["upsert_key"], "code", "products match by code");
+    assert_eq!(imp["upsert_keys"], json!(["none", "code"]));
+    let id = imp["id"].as_str().unwrap().to_owned();
+    let done = run(&app, tok, &id, "run").await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["report"]["created"], 2, "{done}");
+    let products = products_by_code(&app, tok).await;
+    assert_eq!(products.len(), 2);
+    assert_eq!(products[0]["code"], "FR0010135103");
+    assert_eq!(products[0]["category"], "opcvm");
+    assert_eq!(products[0]["notes"], "Fonds flexible");
+    assert_eq!(
+        products[1]["code"], "SCPI-PIERRE-1",
+        "codes are upper-cased"
+    );
+    assert_eq!(products[1]["active"], true);
+    // History says where the product came from.
+    let pid = products[0]["id"].as_str().unwrap().to_owned();
+    let (_, hist) = app
+        .get(&format!("/api/v1/products/{pid}/history"), tok)
+        .await;
+    let created = &hist["items"][0];
+    assert_eq!(created["type"], "product.created", "{hist}");
+    assert_eq!(created["data"]["source"]["type"], "import");
+    assert_eq!(created["data"]["source"]["file_name"], "produits.csv");
+    assert_eq!(created["data"]["source"]["line"], 2);
+    assert_eq!(created["data"]["source"]["import_id"], id.as_str());
+
+    // The same codes again (any case): updates and unchanged rows, no duplicates.
+    let csv = "code;nom;categorie\n\
+               fr0010135103;Carmignac Patrimoine A EUR Acc;OPCVM\n\
+               SCPI-PIERRE-1;Pierre Rendement;SCPI\n\
+               ETF-MONDE;Tracker Monde;ETF\n";
+    let imp = upload(&app, tok, "products", "produits-v2.csv", csv.as_bytes()).await;
+    let done = run(&app, tok, imp["id"].as_str().unwrap(), "run").await;
+    let r = &done["report"];
+    assert_eq!(
+        (
+            r["created"].as_u64(),
+            r["updated"].as_u64(),
+            r["unchanged"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1)),
+        "{done}"
+    );
+    let products = products_by_code(&app, tok).await;
+    assert_eq!(products.len(), 3, "no duplicate: {products:?}");
+    assert_eq!(products[1]["id"], pid.as_str(), "the same product, updated");
+    assert_eq!(products[1]["name"], "Carmignac Patrimoine A EUR Acc");
+    assert_eq!(
+        products[1]["notes"], "Fonds flexible",
+        "empty cells keep values"
+    );
+    let (_, hist) = app
+        .get(&format!("/api/v1/products/{pid}/history"), tok)
+        .await;
+    let updated = &hist["items"][0];
+    assert_eq!(updated["type"], "product.updated", "{hist}");
+    assert_eq!(updated["data"]["source"]["file_name"], "produits-v2.csv");
+
+    // Bad rows are reported with their line; good ones are written in skip mode. Without the
+    // `code` key, a code already taken is a bad row, not a duplicate.
+    let csv =
+        "code;nom\n;Sans code\nFR0010135104;ISIN faux\nOK-1;\nNEUF-1;Nouveau\nETF-MONDE;Encore\n";
+    let imp = upload(&app, tok, "products", "mauvais.csv", csv.as_bytes()).await;
+    let iid = imp["id"].as_str().unwrap();
+    let (status, body) = app
+        .patch_json(
+            &format!("/api/v1/imports/{iid}"),
+            tok,
+            json!({"mode": "skip_errors", "upsert_key": "none"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let done = run(&app, tok, iid, "run").await;
+    let r = &done["report"];
+    assert_eq!(r["created"], 1, "{done}");
+    assert_eq!(r["error_rows"], 4, "{done}");
+    let errors: Vec<(u64, String, String)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["field"].as_str().unwrap_or("").to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (2, "code".into(), "required".into()),
+            (3, "code".into(), "invalid_isin".into()),
+            (4, "name".into(), "required".into()),
+            (6, "code".into(), "taken".into()),
+        ],
+        "{done}"
+    );
+    assert_eq!(products_by_code(&app, tok).await.len(), 4);
+
+    // Keys belong to their kind: 422, nothing changed.
+    let fresh = upload(&app, tok, "products", "p.csv", b"code;nom\nX-1;X\n").await;
+    let iid = fresh["id"].as_str().unwrap();
+    let (status, body) = app
+        .patch_json(
+            &format!("/api/v1/imports/{iid}"),
+            tok,
+            json!({"upsert_key": "email"}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "validation_failed");
+    assert_eq!(body["errors"][0]["field"], "upsert_key");
+    assert_eq!(body["errors"][0]["code"], "invalid_choice");
+    let orgs = upload(&app, tok, "organisations", "o.csv", b"nom\nAlpha\n").await;
+    let (status, body) = app
+        .patch_json(
+            &format!("/api/v1/imports/{}", orgs["id"].as_str().unwrap()),
+            tok,
+            json!({"upsert_key": "code"}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "validation_failed");
+    assert_eq!(body["errors"][0]["field"], "upsert_key");
+    let (_, still) = app
+        .get(
+            &format!("/api/v1/imports/{}", orgs["id"].as_str().unwrap()),
+            tok,
+        )
+        .await;
+    assert_eq!(still["upsert_key"], "name");
+
+    // Templates.
+    let res = app
+        .req(
+            Method::GET,
+            "/api/v1/imports/templates/products?format=csv",
+            Some(tok),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("code;nom;categorie;actif;notes"), "{text}");
+    let res = app
+        .req(
+            Method::GET,
+            "/api/v1/imports/templates/products?format=xlsx",
+            Some(tok),
+        )
+        .send()
+        .await
+        .unwrap();
+    let rows = read_xlsx(&res.bytes().await.unwrap());
+    assert_eq!(rows[0][..2], ["code", "nom"]);
+    assert_eq!(rows.len(), 3);
+
+    // Another firm sees none of it, and its own import of the same codes creates its own.
+    assert!(products_by_code(&app, &other.admin.token).await.is_empty());
+    let (status, body) = app
+        .get(&format!("/api/v1/imports/{id}"), &other.admin.token)
+        .await;
+    assert_problem(status, &body, 404, "not_found");
+    let imp = upload(
+        &app,
+        &other.admin.token,
+        "products",
+        "p.csv",
+        b"code;nom\nFR0010135103;Chez nous\n",
+    )
+    .await;
+    let done = run(&app, &other.admin.token, imp["id"].as_str().unwrap(), "run").await;
+    assert_eq!(done["report"]["created"], 1, "{done}");
+    assert_eq!(
+        products_by_code(&app, tok).await[1]["name"],
+        "Carmignac Patrimoine A EUR Acc"
+    );
+    // Importing products takes the products import permission (managers do not have it).
+    let manager = app.create_user(&t, "chef@acme.test", "manager", None).await;
+    let (status, body) = upload_with(
+        &app,
+        &manager.token,
+        "products",
+        "p.csv",
+        b"code;nom\nX-1;X\n",
+        &[],
+    )
+    .await;
+    assert_problem(status, &body, 403, "forbidden");
+    app.stop().await;
+}
