@@ -993,7 +993,7 @@ async fn searches_use_the_text_and_trigram_indexes() {
         .unwrap();
     }
     // What autovacuum does in production: statistics, and the GIN pending lists merged.
-    sqlx::query("VACUUM ANALYZE organisations, people, mandates, interactions")
+    sqlx::query("VACUUM ANALYZE organisations, people, mandates, interactions, search_words")
         .execute(&mut su)
         .await
         .unwrap();
@@ -1291,4 +1291,49 @@ async fn typos_are_corrected_against_the_tenant_vocabulary() {
         .expect_err("writing another tenant's words must fail");
     assert!(err.to_string().contains("row-level security"), "{err}");
     drop(tx);
+}
+
+#[tokio::test]
+async fn numbers_in_names_are_taken_as_typed() {
+    let app = spawn_app().await;
+    let a = app.create_tenant("acme").await;
+    let tok = &a.admin.token;
+    let fund = org(&app, tok, json!({"name": "Garnier Patrimoine 2024"})).await;
+    let older = org(&app, tok, json!({"name": "Garnier Patrimoine 2023"})).await;
+    let street = person(
+        &app,
+        tok,
+        json!({"first_name": "Inès", "last_name": "Bonnet 12"}),
+    )
+    .await;
+
+    // Numbers are not vocabulary words (the words around them are).
+    let words = vocabulary(&app, a.id).await;
+    for w in ["garnier", "patrimoine", "ines", "bonnet"] {
+        assert!(words.iter().any(|x| x == w), "{w} missing from {words:?}");
+    }
+    for n in ["2024", "2023", "12"] {
+        assert!(!words.iter().any(|x| x == n), "{n} in {words:?}");
+    }
+
+    // Exact searches find the number as written; a typo elsewhere in the text is still
+    // corrected, the number is not: 2024 never stands for 2023.
+    let res = search(&app, tok, &[("q", "Garnier Patrimoine 2024")]).await;
+    assert_eq!(hits(&res, "organisation")[0], fund.as_str(), "{res}");
+    let res = search(&app, tok, &[("q", "Garnjer 2024")]).await;
+    assert_eq!(hits(&res, "organisation"), [fund.as_str()], "{res}");
+    let res = search(&app, tok, &[("q", "Garnjer 2025")]).await;
+    assert!(hits(&res, "organisation").is_empty(), "{res}");
+
+    // Autocomplete: a later word that is a number, typed in part, still finds the name.
+    let res = suggest(&app, tok, "patrimoine 202").await;
+    let mut ids = suggestion_ids(&res);
+    ids.sort();
+    let mut both = vec![fund.as_str(), older.as_str()];
+    both.sort();
+    assert_eq!(ids, both, "{res}");
+    let res = suggest(&app, tok, "patrimoine 2023").await;
+    assert_eq!(suggestion_ids(&res), [older.as_str()], "{res}");
+    let res = suggest(&app, tok, "bonnet 1").await;
+    assert_eq!(suggestion_ids(&res), [street.as_str()], "{res}");
 }
