@@ -239,6 +239,12 @@ impl Plan {
             .db
             .tenant_tx(relais_domain::TenantId(self.tenant))
             .await?;
+        // The whole list is read: plan for its last row, not its first. A cursor is planned
+        // for a tenth of its rows by default, which walks the sort index and reads the table
+        // in index order (random reads, 3.9 s for 320,000 rows here) where a scan and a sort
+        // take 2.6 s; the sort spills to temporary files past work_mem, so memory stays flat.
+        tx.execute_unprepared("SET LOCAL cursor_tuple_fraction = 1.0")
+            .await?;
         let query = self.statement();
         let declare = Statement {
             sql: format!(
