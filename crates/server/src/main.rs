@@ -14,9 +14,6 @@ use relais_types::{Locale, TenantIn};
 use secrecy::ExposeSecret;
 use std::{path::PathBuf, process::ExitCode};
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(name = "relais", version, about = "Relais — multi-tenant CRM server")]
 struct Cli {
