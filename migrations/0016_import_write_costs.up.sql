@@ -83,7 +83,7 @@ CREATE OR REPLACE FUNCTION relais_search_word_starts(p_norm text) RETURNS boolea
     SET search_path = pg_catalog, public, extensions
     AS $$
         SELECT coalesce(bool_and(CASE
-            WHEN u.word ~ '^[0-9]+$' THEN true
+            WHEN NOT relais_search_is_word(u.word) THEN true
             WHEN u.n < u.total THEN EXISTS (
                 SELECT FROM search_words s
                 WHERE s.tenant_id = app_current_tenant() AND s.word = u.word)

@@ -61,6 +61,18 @@ pub struct FieldSpec {
     pub examples: [&'static str; 2],
 }
 
+/// Headers of a free-text notes column (organisations and products; a person's "description"
+/// is more often a job description).
+const NOTES_SYNONYMS: &[&str] = &[
+    "notes",
+    "note",
+    "commentaire",
+    "commentaires",
+    "remarques",
+    "comments",
+    "description",
+];
+
 const fn f(
     key: &'static str,
     fr: &'static str,
@@ -221,15 +233,7 @@ const ORG_FIELDS: &[FieldSpec] = &[
         "notes",
         "notes",
         "Notes",
-        &[
-            "notes",
-            "note",
-            "commentaire",
-            "commentaires",
-            "remarques",
-            "comments",
-            "description",
-        ],
+        NOTES_SYNONYMS,
         ["Rencontrée au salon Patrimonia", ""],
     ),
     f(
@@ -507,15 +511,7 @@ const PRODUCT_FIELDS: &[FieldSpec] = &[
         "notes",
         "notes",
         "Notes",
-        &[
-            "notes",
-            "note",
-            "commentaire",
-            "commentaires",
-            "remarques",
-            "comments",
-            "description",
-        ],
+        NOTES_SYNONYMS,
         ["Fonds patrimonial flexible", ""],
     ),
 ];
