@@ -547,6 +547,14 @@ impl Ticker {
         Self { job: None }
     }
 
+    /// As [`Ticker::rows`], without waiting for the next tick.
+    async fn now(&mut self, done: u64) -> ApiResult<bool> {
+        if let Some(j) = self.job.as_mut() {
+            j.last = None;
+        }
+        self.rows(done).await
+    }
+
     /// `done` rows are written; `false` once the job was asked to stop.
     async fn rows(&mut self, done: u64) -> ApiResult<bool> {
         let Some(j) = self.job.as_mut() else {
@@ -1172,6 +1180,11 @@ async fn export_job(state: &AppState, job: &ClaimedJob, dir: &Path) -> Result<Jo
     let Some(rows) = written else {
         return Ok(JobEnd::Cancelled);
     };
+    // A cancellation asked for while the last pages were written (between two ticks) still
+    // counts: the file is not kept.
+    if !ticker.now(rows).await.map_err(failed)? {
+        return Ok(JobEnd::Cancelled);
+    }
     tokio::fs::rename(&part, dir.join(&file))
         .await
         .map_err(|e| format!("cannot write the export: {e}"))?;
