@@ -93,8 +93,9 @@ struct Kind {
     name_score: &'static str,
     title: &'static str,
     subtitle: &'static str,
-    /// `(order, field, shown text, searchable text)` rows, strongest weight first.
-    fields: &'static str,
+    /// `(field, shown text, searchable text)`, strongest weight first: the first whose
+    /// searchable text matches is the hit's `matched_field`, its shown text the snippet's.
+    fields: &'static [(&'static str, &'static str, &'static str)],
 }
 
 fn kind(t: SearchType) -> Kind {
@@ -106,14 +107,20 @@ fn kind(t: SearchType) -> Kind {
             name_score: " + 0.1 * relais_search_word_similarity(qs.norm, o.search_name)",
             title: "o.name",
             subtitle: "NULLIF(concat_ws(' · ', o.city, o.email), '')",
-            fields: "(1, 'name', o.name, o.name), \
-                (2, 'email', o.email, relais_search_email(o.email)), \
-                (3, 'website', o.website, o.website), \
-                (4, 'city', o.city, o.city), \
-                (5, 'address', o.address, o.address), \
-                (6, 'postcode', o.postcode, o.postcode), \
-                (7, 'tags', relais_search_tags(o.tags), relais_search_tags(o.tags)), \
-                (8, 'notes', o.notes, o.notes)",
+            fields: &[
+                ("name", "o.name", "o.name"),
+                ("email", "o.email", "relais_search_email(o.email)"),
+                ("website", "o.website", "o.website"),
+                ("city", "o.city", "o.city"),
+                ("address", "o.address", "o.address"),
+                ("postcode", "o.postcode", "o.postcode"),
+                (
+                    "tags",
+                    "relais_search_tags(o.tags)",
+                    "relais_search_tags(o.tags)",
+                ),
+                ("notes", "o.notes", "o.notes"),
+            ],
         },
         SearchType::Person => Kind {
             table: "people",
@@ -122,12 +129,21 @@ fn kind(t: SearchType) -> Kind {
             name_score: " + 0.1 * relais_search_word_similarity(qs.norm, p.search_name)",
             title: "concat_ws(' ', p.first_name, p.last_name)",
             subtitle: "NULLIF(concat_ws(' · ', p.job_title, p.email), '')",
-            fields: "(1, 'name', concat_ws(' ', p.first_name, p.last_name), \
-                      concat_ws(' ', p.first_name, p.last_name)), \
-                (2, 'email', p.email, relais_search_email(p.email)), \
-                (3, 'job_title', p.job_title, p.job_title), \
-                (4, 'tags', relais_search_tags(p.tags), relais_search_tags(p.tags)), \
-                (5, 'notes', p.notes, p.notes)",
+            fields: &[
+                (
+                    "name",
+                    "concat_ws(' ', p.first_name, p.last_name)",
+                    "concat_ws(' ', p.first_name, p.last_name)",
+                ),
+                ("email", "p.email", "relais_search_email(p.email)"),
+                ("job_title", "p.job_title", "p.job_title"),
+                (
+                    "tags",
+                    "relais_search_tags(p.tags)",
+                    "relais_search_tags(p.tags)",
+                ),
+                ("notes", "p.notes", "p.notes"),
+            ],
         },
         SearchType::Mandate => Kind {
             table: "mandates",
@@ -136,8 +152,14 @@ fn kind(t: SearchType) -> Kind {
             name_score: "",
             title: "m.number",
             subtitle: "m.status",
-            fields: "(1, 'number', m.number, m.number || ' ' || translate(m.number, '-/._', '    ')), \
-                (2, 'notes', m.notes, m.notes)",
+            fields: &[
+                (
+                    "number",
+                    "m.number",
+                    "m.number || ' ' || translate(m.number, '-/._', '    ')",
+                ),
+                ("notes", "m.notes", "m.notes"),
+            ],
         },
         SearchType::Interaction => Kind {
             table: "interactions",
@@ -147,7 +169,7 @@ fn kind(t: SearchType) -> Kind {
             title: "CASE WHEN length(i.summary) > 80 THEN left(i.summary, 79) || '…' \
                     ELSE i.summary END",
             subtitle: "i.kind || ' · ' || to_char(i.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
-            fields: "(1, 'summary', i.summary, i.summary)",
+            fields: &[("summary", "i.summary", "i.summary")],
         },
     }
 }
@@ -238,10 +260,16 @@ pub async fn search(
         .bind(limit as i64);
     sql.push(&format!(
         ") SELECT h.id, {title} AS title, {subtitle} AS subtitle, h.score::float8 AS score, \
-         h.total, f.field AS matched_field, \
+         h.total, (ARRAY[{names}])[f.ord] AS matched_field, \
          CASE WHEN f.body IS NOT NULL THEN ts_headline('relais_french', f.body, qs.loose, ",
         title = k.title,
         subtitle = k.subtitle,
+        names = k
+            .fields
+            .iter()
+            .map(|(field, _, _)| format!("'{field}'"))
+            .collect::<Vec<_>>()
+            .join(", "),
     ));
     sql.bind(HEADLINE_OPTIONS);
     sql.push(&format!(
@@ -250,14 +278,21 @@ pub async fn search(
         tb = k.table
     ));
     sql.bind(tenant);
+    // The first field that matches, tried in weight order: CASE stops at the first, where a
+    // list of fields would parse every one of them before picking.
+    let (mut first, mut shown) = (String::new(), String::new());
+    for (n, (_, show, doc)) in k.fields.iter().enumerate() {
+        first.push_str(&format!(
+            " WHEN to_tsvector('relais_french', {doc}) @@ qs.loose THEN {}",
+            n + 1
+        ));
+        shown.push_str(&format!(" WHEN {} THEN {show}", n + 1));
+    }
     sql.push(&format!(
         " AND {a}.id = h.id \
-         LEFT JOIN LATERAL (SELECT v.field, v.body FROM (VALUES {fields}) \
-         AS v(ord, field, body, doc) \
-         WHERE v.doc IS NOT NULL AND to_tsvector('relais_french', v.doc) @@ qs.loose \
-         ORDER BY v.ord LIMIT 1) f ON true \
-         ORDER BY h.score DESC, h.id",
-        fields = k.fields
+         CROSS JOIN LATERAL (SELECT fo.ord, CASE fo.ord{shown} END AS body \
+         FROM (SELECT CASE{first} END AS ord) fo) f \
+         ORDER BY h.score DESC, h.id"
     ));
     let rows = db.query_all_raw(sql.build()).await?;
     rows.iter()
