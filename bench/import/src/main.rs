@@ -247,6 +247,81 @@ impl Sampler {
     }
 }
 
+/// CPU time (user + system) a process has used, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0;
+    };
+    // The fields after the command name, which is in parentheses: utime and stime are the
+    // 14th and 15th fields of the line, the 12th and 13th after the name.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
+/// CPU ticks used by the PostgreSQL backends connected to database `db`.
+fn db_ticks(db: &str) -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let needle = format!(" {db} ");
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                let c = String::from_utf8_lossy(&c);
+                c.starts_with("postgres: ") && c.contains(&needle)
+            })
+        })
+        .map(cpu_ticks)
+        .sum()
+}
+
+fn ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// CPU seconds the server and its database's backends used during a step.
+struct CpuMeter {
+    pid: u32,
+    db: String,
+    server: u64,
+    backends: u64,
+}
+
+impl CpuMeter {
+    fn start(pid: u32, db: &str) -> Self {
+        Self {
+            pid,
+            db: db.to_owned(),
+            server: cpu_ticks(pid),
+            backends: db_ticks(db),
+        }
+    }
+
+    /// `server CPU s, PostgreSQL CPU s` since the start.
+    fn finish(self) -> String {
+        let hz = ticks_per_second();
+        format!(
+            "server CPU {:.1} s, PostgreSQL CPU {:.1} s",
+            cpu_ticks(self.pid).saturating_sub(self.server) as f64 / hz,
+            db_ticks(&self.db).saturating_sub(self.backends) as f64 / hz
+        )
+    }
+}
+
 struct Server {
     child: Child,
     base: String,
@@ -422,11 +497,13 @@ async fn import(
 }
 
 async fn export(
+    args: &Args,
     client: &reqwest::Client,
     server: &Server,
     token: &str,
     query: &str,
-) -> Result<(f64, u64, f64)> {
+) -> Result<(f64, u64, f64, String)> {
+    let cpu = CpuMeter::start(server.child.id(), db_name(&args.admin_url));
     let sampler = Sampler::start(server.child.id());
     let started = Instant::now();
     let mut res = client
@@ -444,7 +521,14 @@ async fn export(
     while let Some(chunk) = res.chunk().await? {
         bytes += chunk.len() as u64;
     }
-    Ok((started.elapsed().as_secs_f64(), bytes, sampler.finish()))
+    let t = started.elapsed().as_secs_f64();
+    Ok((t, bytes, sampler.finish(), cpu.finish()))
+}
+
+/// The database of a `postgres://…/db` URL.
+fn db_name(url: &str) -> &str {
+    let path = url.rsplit('/').next().unwrap_or_default();
+    path.split('?').next().unwrap_or_default()
 }
 
 fn psql_copy(args: &Args, file: &Path) -> Result<f64> {
@@ -471,8 +555,47 @@ fn psql_copy(args: &Args, file: &Path) -> Result<f64> {
     Ok(t)
 }
 
-/// Insert `n` organisations straight into a tenant (owner role) for the large export.
-async fn fill(args: &Args, slug: &str, n: u64) -> Result<()> {
+/// The large export's baseline: `psql \\copy` of the same rows, columns and order (the list's
+/// default sort, `lower(name), id`) into a CSV file, as the application role under the
+/// tenant's row-level security, as the server reads them.
+fn psql_export(args: &Args, slug: &str, file: &Path) -> Result<f64> {
+    let tenant = Command::new(&args.psql)
+        .arg(&args.admin_url)
+        .args(["-v", "ON_ERROR_STOP=1", "-At", "-c"])
+        .arg(format!("SELECT id FROM tenants WHERE slug = '{slug}'"))
+        .output()?;
+    if !tenant.status.success() {
+        bail!("psql: {}", String::from_utf8_lossy(&tenant.stderr));
+    }
+    let tenant = String::from_utf8_lossy(&tenant.stdout).trim().to_owned();
+    let started = Instant::now();
+    let out = Command::new(&args.psql)
+        .arg(&args.app_url)
+        .args(["-v", "ON_ERROR_STOP=1", "-q", "-c"])
+        .arg(format!(
+            "SELECT set_config('app.tenant_id', '{tenant}', false)"
+        ))
+        .arg("-c")
+        .arg(format!(
+            "\\copy (SELECT o.name, o.type, o.category, o.pipeline_stage, o.email, o.phone, \
+             o.website, o.address, o.city, o.postcode, o.country, o.owner_id, o.active, \
+             o.expected_amount, o.tags, o.last_contact_at, o.created_at, o.updated_at \
+             FROM organisations o WHERE o.tenant_id = '{tenant}' AND o.deleted_at IS NULL \
+             ORDER BY lower(o.name), o.id) TO '{}' WITH (FORMAT csv, HEADER true, DELIMITER ';')",
+            file.display()
+        ))
+        .output()?;
+    if !out.status.success() {
+        bail!("psql: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let t = started.elapsed().as_secs_f64();
+    std::fs::remove_file(file)?;
+    Ok(t)
+}
+
+/// Insert `n` organisations straight into a tenant (owner role) for the large export; returns
+/// the time the insert took (the vacuum after it is not counted).
+async fn fill(args: &Args, slug: &str, n: u64) -> Result<f64> {
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(&args.admin_url).await?;
     let sql = format!(
@@ -486,13 +609,18 @@ async fn fill(args: &Args, slug: &str, n: u64) -> Result<()> {
          FROM tenants t JOIN users u ON u.tenant_id = t.id, generate_series(1, {n}) g \
          WHERE t.slug = '{slug}'"
     );
+    let started = Instant::now();
     sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
         .execute(&mut conn)
         .await?;
-    sqlx::raw_sql("ANALYZE organisations")
+    let t = started.elapsed().as_secs_f64();
+    // As autovacuum leaves a table: the rows' hint bits and visibility set, statistics
+    // fresh. Without it the first reads (the baseline's and the export's) would pay for
+    // writing the hint bits, while autovacuum works through the same table.
+    sqlx::raw_sql("VACUUM ANALYZE organisations")
         .execute(&mut conn)
         .await?;
-    Ok(())
+    Ok(t)
 }
 
 fn row(out: &mut Vec<String>, what: &str, rows: u64, secs: f64, extra: &str, mb: f64) {
@@ -531,7 +659,6 @@ async fn main() -> Result<()> {
     let idle_mb = rss_kb(server.child.id()) as f64 / 1024.0;
     let ta = login(&client, &server.base, &emails.0, &a).await?;
     let tb = login(&client, &server.base, &emails.1, &b).await?;
-    let tc = login(&client, &server.base, &emails.2, &c).await?;
     let mut lines = vec![
         "| step | rows | time | rows/s | notes | peak server RSS |".to_owned(),
         "|---|---|---|---|---|---|".to_owned(),
@@ -588,45 +715,62 @@ async fn main() -> Result<()> {
         ),
         x.peak_mb,
     );
-    let (t, bytes, mb) = export(&client, &server, &ta, "format=csv").await?;
+    let (t, bytes, mb, cpu) = export(&args, &client, &server, &ta, "format=csv").await?;
     row(
         &mut lines,
         "export organisations CSV (18 columns)",
         args.rows,
         t,
-        &format!("{:.1} MB", bytes as f64 / 1e6),
+        &format!("{:.1} MB; {cpu}", bytes as f64 / 1e6),
         mb,
     );
-    let (t, bytes, mb) = export(&client, &server, &ta, "format=xlsx").await?;
+    let (t, bytes, mb, cpu) = export(&args, &client, &server, &ta, "format=xlsx").await?;
     row(
         &mut lines,
         "export organisations XLSX (18 columns, stats + chart)",
         args.rows,
         t,
-        &format!("{:.1} MB", bytes as f64 / 1e6),
+        &format!("{:.1} MB; {cpu}", bytes as f64 / 1e6),
         mb,
     );
     println!(
         "filling {} organisations for the large export…",
         args.export_rows
     );
-    let started = Instant::now();
-    fill(&args, &c, args.export_rows).await?;
+    let filled = fill(&args, &c, args.export_rows).await?;
     row(
         &mut lines,
         "`INSERT … SELECT generate_series` straight into `organisations` (the table's own cost)",
         args.export_rows,
-        started.elapsed().as_secs_f64(),
+        filled,
         "owner role: no RLS, no validation, no events; the same indexes and search columns",
         0.0,
     );
-    let (t, bytes, mb) = export(&client, &server, &tc, "format=csv").await?;
+    let base = psql_export(&args, &c, &args.work.join("export-baseline.csv"))?;
     row(
         &mut lines,
-        "export organisations CSV (18 columns)",
+        "`psql \\copy` of the same rows, columns and order to a CSV file (baseline)",
+        args.export_rows,
+        base,
+        "application role, tenant's row-level security",
+        0.0,
+    );
+    // A fresh server, so that its peak memory is the export's own and not what the imports
+    // before it left allocated.
+    drop(server);
+    let server = start_server(&args, &client).await?;
+    let tc = login(&client, &server.base, &emails.2, &c).await?;
+    let (t, bytes, mb, cpu) = export(&args, &client, &server, &tc, "format=csv").await?;
+    row(
+        &mut lines,
+        "export organisations CSV (18 columns), fresh server",
         args.export_rows,
         t,
-        &format!("{:.1} MB", bytes as f64 / 1e6),
+        &format!(
+            "{:.1} MB; {:.2}× `\\copy`; {cpu}",
+            bytes as f64 / 1e6,
+            t / base
+        ),
         mb,
     );
     println!();

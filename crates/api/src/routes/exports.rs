@@ -5,9 +5,12 @@
 //! table, page numbers).
 //!
 //! Exports need both the `read` and the `export` permission on the resource and show only the
-//! records within the narrower of the two scopes. Rows are read in keyset pages: a CSV is
-//! streamed to the client as the pages come; an XLSX is written in constant-memory mode to a
-//! temporary file, then streamed; a PDF holds at most `RELAIS_EXPORT_PDF_MAX_ROWS` rows.
+//! records within the narrower of the two scopes. The whole list is read in one transaction
+//! (one snapshot): a CSV is streamed to the client as rows come, read with one streamed
+//! statement (organisations, people, tasks) or through a cursor, page by page, for the kinds
+//! that look up names per page (mandates, interactions); an XLSX is written from the cursor in
+//! constant-memory mode to a temporary file, then streamed; a PDF holds at most
+//! `RELAIS_EXPORT_PDF_MAX_ROWS` rows.
 //! Text that a spreadsheet would run as a formula is neutralised in CSV (`'=…`); XLSX cells
 //! are text cells, never formulas.
 //!
@@ -40,7 +43,7 @@ use relais_store::{
     users::{User, UserFilter},
 };
 use relais_types::{JobOut, Problem};
-use sea_orm::{DbBackend, FromQueryResult, QueryResult, Statement};
+use sea_orm::{DbBackend, FromQueryResult, QueryResult, Statement, StreamTrait};
 use serde::Deserialize;
 use serde_json::json;
 use std::{
@@ -258,6 +261,19 @@ impl Plan {
         Ok(tx)
     }
 
+    /// The transaction a CSV is read in ([`write_csv`]): with the cursor of [`Plan::open`]
+    /// for the kinds read page by page.
+    async fn open_csv(&self) -> Result<TenantTx, ApiError> {
+        if self.streams() {
+            Ok(self
+                .db
+                .tenant_tx(relais_domain::TenantId(self.tenant))
+                .await?)
+        } else {
+            self.open().await
+        }
+    }
+
     /// How many rows the export has (at most `max_rows`): the total a job's progress shows.
     async fn count(&self) -> Result<u64, ApiError> {
         let tx = self
@@ -303,9 +319,33 @@ impl Plan {
                 format!("FETCH {} FROM {}", self.page_rows, self.cursor_name()),
             ))
             .await?;
+        match self.own_lines(&rows)? {
+            Some(lines) => Ok(lines),
+            None => self.looked_up_lines(tx, &rows).await,
+        }
+    }
+
+    /// Whether the rows carry all they show, so that the list can be read with one streamed
+    /// statement (see [`write_csv`]): mandates and interactions look up the names of their
+    /// organisations and people, page by page, on the export's connection.
+    fn streams(&self) -> bool {
+        !matches!(self.filter, Filter::Mandates(_) | Filter::Interactions(_))
+    }
+
+    /// The list's query for one streamed read: at most `max_rows` rows, in the list's order.
+    fn streamed_statement(&self) -> Statement {
+        let query = self.statement();
+        Statement {
+            sql: format!("{} LIMIT {}", query.sql, self.max_rows),
+            ..query
+        }
+    }
+
+    /// The lines of rows that need no other look-up; `None` for the kinds that do.
+    fn own_lines(&self, rows: &[QueryResult]) -> Result<Option<Vec<Line>>, ApiError> {
         let fr = self.fr;
         let lines = match &self.filter {
-            Filter::Organisations(_) => from_rows::<ostore::Organisation>(&rows)?
+            Filter::Organisations(_) => from_rows::<ostore::Organisation>(rows)?
                 .into_iter()
                 .map(|o| Line {
                     group: stage_label(fr, &o.pipeline_stage),
@@ -331,7 +371,7 @@ impl Plan {
                     ],
                 })
                 .collect(),
-            Filter::People(_) => from_rows::<pstore::Person>(&rows)?
+            Filter::People(_) => from_rows::<pstore::Person>(rows)?
                 .into_iter()
                 .map(|p| Line {
                     group: if p.active {
@@ -354,8 +394,42 @@ impl Plan {
                     ],
                 })
                 .collect(),
+            Filter::Tasks(_) => from_rows::<tstore::Task>(rows)?
+                .into_iter()
+                .map(|t| Line {
+                    group: code_label(fr, &t.status),
+                    cells: vec![
+                        CellValue::text(t.title),
+                        CellValue::text(code_label(fr, &t.status)),
+                        CellValue::text(code_label(fr, &t.priority)),
+                        when(t.due_at),
+                        CellValue::Bool(t.overdue),
+                        self.user(t.assignee_id),
+                        CellValue::opt_text(t.record_type.as_deref().map(|r| code_label(fr, r))),
+                        when(t.completed_at),
+                        CellValue::opt_text(t.description),
+                        when(Some(t.created_at)),
+                    ],
+                })
+                .collect(),
+            Filter::Mandates(_) | Filter::Interactions(_) => return Ok(None),
+        };
+        Ok(Some(lines))
+    }
+
+    /// The lines of mandates and interactions, with the names of the records they belong to.
+    async fn looked_up_lines(
+        &self,
+        tx: &TenantTx,
+        rows: &[QueryResult],
+    ) -> Result<Vec<Line>, ApiError> {
+        let fr = self.fr;
+        let lines = match &self.filter {
+            Filter::Organisations(_) | Filter::People(_) | Filter::Tasks(_) => {
+                self.own_lines(rows)?.unwrap_or_default()
+            }
             Filter::Mandates(_) => {
-                let rows = from_rows::<mstore::Mandate>(&rows)?;
+                let rows = from_rows::<mstore::Mandate>(rows)?;
                 let ids: Vec<Uuid> = rows.iter().map(|m| m.organisation_id).collect();
                 let names: HashMap<Uuid, String> = ostore::find_many(&**tx, self.tenant, &ids)
                     .await?
@@ -381,26 +455,8 @@ impl Plan {
                     })
                     .collect()
             }
-            Filter::Tasks(_) => from_rows::<tstore::Task>(&rows)?
-                .into_iter()
-                .map(|t| Line {
-                    group: code_label(fr, &t.status),
-                    cells: vec![
-                        CellValue::text(t.title),
-                        CellValue::text(code_label(fr, &t.status)),
-                        CellValue::text(code_label(fr, &t.priority)),
-                        when(t.due_at),
-                        CellValue::Bool(t.overdue),
-                        self.user(t.assignee_id),
-                        CellValue::opt_text(t.record_type.as_deref().map(|r| code_label(fr, r))),
-                        when(t.completed_at),
-                        CellValue::opt_text(t.description),
-                        when(Some(t.created_at)),
-                    ],
-                })
-                .collect(),
             Filter::Interactions(_) => {
-                let rows = from_rows::<istore::Interaction>(&rows)?;
+                let rows = from_rows::<istore::Interaction>(rows)?;
                 let org_ids: Vec<Uuid> = rows.iter().filter_map(|i| i.organisation_id).collect();
                 let person_ids: Vec<Uuid> = rows.iter().filter_map(|i| i.person_id).collect();
                 let orgs: HashMap<Uuid, String> = ostore::find_many(&**tx, self.tenant, &org_ids)
@@ -581,7 +637,12 @@ impl Ticker {
 
 /// Where the CSV goes as its pages are encoded: the HTTP response, or a job's file.
 enum CsvSink {
-    Stream(tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>),
+    Stream {
+        body: tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>,
+        /// Told when the first chunk is ready (`None`) or the export failed before it (the
+        /// error): until then the handler can still answer with a problem.
+        started: Option<tokio::sync::oneshot::Sender<Option<ApiError>>>,
+    },
     File(tokio::fs::File),
 }
 
@@ -589,7 +650,12 @@ impl CsvSink {
     /// `false` when nobody listens any more (the client went away).
     async fn send(&mut self, chunk: web::Bytes) -> ApiResult<bool> {
         match self {
-            Self::Stream(tx) => Ok(tx.send(Ok(chunk)).await.is_ok()),
+            Self::Stream { body, started } => {
+                if let Some(started) = started.take() {
+                    let _ = started.send(None);
+                }
+                Ok(body.send(Ok(chunk)).await.is_ok())
+            }
             Self::File(f) => {
                 f.write_all(&chunk).await.map_err(ApiError::internal)?;
                 Ok(true)
@@ -598,13 +664,16 @@ impl CsvSink {
     }
 }
 
-/// Write the CSV page by page from an open cursor whose first page is `first`: the one
-/// writer of streamed and background CSV exports. Returns the rows written, or `None` when
-/// the client went away or the job was cancelled.
+/// Write the CSV of `plan` from `tx`, opened by [`Plan::open_csv`]: the one writer of
+/// streamed and background CSV exports. The kinds whose rows carry all they show are read
+/// with one statement, whose rows the database keeps sending while the server encodes those
+/// it has; a cursor's pages would make the two take turns, each idle half of the time.
+/// Mandates and interactions, which look names up page by page on the same connection, are
+/// read through the cursor. Returns the rows written, or `None` when the client went away or
+/// the job was cancelled.
 async fn write_csv(
     plan: &Plan,
-    cursor: &TenantTx,
-    first: Vec<Line>,
+    tx: &TenantTx,
     delimiter: u8,
     sink: &mut CsvSink,
     ticker: &mut Ticker,
@@ -619,9 +688,34 @@ async fn write_csv(
         }
         Ok(web::Bytes::from(w.into_inner()?))
     };
-    let mut lines = first;
     let mut head = true;
     let mut sent: u64 = 0;
+    if plan.streams() {
+        use futures_util::StreamExt;
+        let page_rows = plan.page_rows.max(1) as usize;
+        let mut rows = (**tx).stream_raw(plan.streamed_statement()).await?;
+        let mut page = Vec::with_capacity(page_rows);
+        loop {
+            let row = rows.next().await.transpose()?;
+            let end = row.is_none();
+            page.extend(row);
+            if !end && page.len() < page_rows {
+                continue;
+            }
+            let lines = plan.own_lines(&page)?.unwrap_or_default();
+            page.clear();
+            let chunk = encode(&lines, head).map_err(sheet_err)?;
+            head = false;
+            sent += lines.len() as u64;
+            if !sink.send(chunk).await? || !ticker.rows(sent).await? {
+                return Ok(None);
+            }
+            if end {
+                return Ok(Some(sent));
+            }
+        }
+    }
+    let mut lines = plan.page(tx).await?;
     loop {
         let keep = (plan.max_rows.saturating_sub(sent) as usize).min(lines.len());
         let more = lines.len() as u64 == plan.page_rows && keep == lines.len();
@@ -634,38 +728,48 @@ async fn write_csv(
         if !more {
             return Ok(Some(sent));
         }
-        lines = plan.page(cursor).await?;
+        lines = plan.page(tx).await?;
     }
 }
 
-/// Stream the CSV page by page: the client sees the first rows while later ones are read.
+/// Stream the CSV as it is read: the client sees the first rows while later ones are read.
+/// The response starts once the first chunk is ready, so that a failure before it is still
+/// answered with a problem.
 async fn csv_response(plan: Plan, delimiter: u8) -> ApiResult<HttpResponse> {
-    let cursor = plan.open().await?;
-    let first = plan.page(&cursor).await?;
+    let tx = plan.open_csv().await?;
     let name = plan.file_name("csv");
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
+    let (body, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
+    let (started, first) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
-        let mut sink = CsvSink::Stream(tx.clone());
-        match write_csv(
-            &plan,
-            &cursor,
-            first,
-            delimiter,
-            &mut sink,
-            &mut Ticker::none(),
-        )
-        .await
-        {
+        let mut sink = CsvSink::Stream {
+            body: body.clone(),
+            started: Some(started),
+        };
+        match write_csv(&plan, &tx, delimiter, &mut sink, &mut Ticker::none()).await {
             // Read only: ending the transaction either way is fine.
             Ok(_) => {
-                let _ = cursor.commit().await;
+                let _ = tx.commit().await;
             }
             Err(e) => {
-                tracing::error!(error = %e, "export page failed");
-                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+                let not_started = match &mut sink {
+                    CsvSink::Stream { started, .. } => started.take(),
+                    CsvSink::File(_) => None,
+                };
+                match not_started {
+                    Some(started) => {
+                        let _ = started.send(Some(e));
+                    }
+                    None => {
+                        tracing::error!(error = %e, "export page failed");
+                        let _ = body.send(Err(std::io::Error::other("export failed"))).await;
+                    }
+                }
             }
         }
     });
+    if let Ok(Some(e)) = first.await {
+        return Err(e);
+    }
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });
@@ -1147,13 +1251,12 @@ async fn export_job(state: &AppState, job: &ClaimedJob, dir: &Path) -> Result<Jo
             let out = tokio::fs::File::create(&part)
                 .await
                 .map_err(|e| format!("cannot write the export: {e}"))?;
-            let cursor = plan.open().await.map_err(failed)?;
-            let first = plan.page(&cursor).await.map_err(failed)?;
+            let tx = plan.open_csv().await.map_err(failed)?;
             let mut sink = CsvSink::File(out);
-            let n = write_csv(&plan, &cursor, first, delimiter, &mut sink, &mut ticker)
+            let n = write_csv(&plan, &tx, delimiter, &mut sink, &mut ticker)
                 .await
                 .map_err(failed)?;
-            cursor.commit().await.map_err(|e| e.to_string())?;
+            tx.commit().await.map_err(|e| e.to_string())?;
             if let CsvSink::File(mut f) = sink {
                 f.flush()
                     .await

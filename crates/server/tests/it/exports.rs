@@ -309,6 +309,55 @@ async fn other_lists_export_too() {
     app.stop().await;
 }
 
+/// `RELAIS_EXPORT_MAX_ROWS` caps a CSV whether its rows are streamed (organisations) or read
+/// page by page through a cursor (mandates), pages smaller than the cap included, and the
+/// rows kept are the first in the list's order.
+#[tokio::test]
+async fn csv_exports_stop_at_the_row_cap_in_list_order() {
+    let app = spawn_app_with(|c| {
+        c.api.imports.export_max_rows = 3;
+        c.api.imports.export_page_rows = 2;
+    })
+    .await;
+    let t = app.create_tenant("acme").await;
+    let tok = &t.admin.token;
+    let mut ids = Vec::new();
+    for name in ["Epsilon", "Alpha", "Delta", "Beta", "Gamma"] {
+        let o = org(&app, tok, json!({"name": name, "type": "investor"})).await;
+        ids.push(o["id"].as_str().unwrap().to_owned());
+    }
+    for oid in &ids {
+        let (s, m) = app
+            .post(
+                "/api/v1/mandates",
+                Some(tok),
+                json!({"organisation_id": oid, "amount": 1000.0}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{m}");
+    }
+    let (status, _, body) = fetch(&app, tok, "/api/v1/exports/organisations?sort=name").await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<String> = csv_rows(&body, b',')
+        .into_iter()
+        .skip(1)
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(names, ["Alpha", "Beta", "Delta"]);
+    let (status, _, body) = fetch(&app, tok, "/api/v1/exports/mandates").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        csv_rows(&body, b',').len(),
+        1 + 3,
+        "header and three mandates"
+    );
+    // The other way round, the first rows of that order.
+    let (status, _, body) = fetch(&app, tok, "/api/v1/exports/organisations?sort=-name").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(csv_rows(&body, b',')[1][0], "Gamma");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn exports_respect_scope_permission_and_tenant() {
     let app = spawn_app().await;
