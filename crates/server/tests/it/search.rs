@@ -1337,3 +1337,55 @@ async fn numbers_in_names_are_taken_as_typed() {
     let res = suggest(&app, tok, "bonnet 1").await;
     assert_eq!(suggestion_ids(&res), [street.as_str()], "{res}");
 }
+
+/// Whether autocomplete's word branch can match, from the tenant's vocabulary: every word but
+/// the last is a name word, some name word starts with the last, numbers pass. Asked the same
+/// question again and again in one session, as a pooled connection does, the answer stays
+/// the same (the check keeps its look-ups between calls).
+#[tokio::test]
+async fn the_vocabulary_tells_when_a_later_word_can_match() {
+    use relais_store::ConnectionTrait;
+    let app = spawn_app().await;
+    let a = app.create_tenant("acme").await;
+    let b = app.create_tenant("other").await;
+    org(
+        &app,
+        &a.admin.token,
+        json!({"name": "Garnier Gestion Privée"}),
+    )
+    .await;
+    org(&app, &b.admin.token, json!({"name": "Moreau Courtage"})).await;
+    let tx = app
+        .db
+        .tenant_tx(relais_domain::TenantId(a.id))
+        .await
+        .unwrap();
+    for _ in 0..8 {
+        for (text, expected) in [
+            ("garnier ges", true),
+            ("garnier gestion privee", true),
+            ("gestion g", true),
+            ("garnier 12", true),
+            ("12 gest", true),
+            ("garnier gex", false),
+            ("garnie gestion", false),
+            // Another tenant's words are not this tenant's.
+            ("moreau cour", false),
+            ("garnier cour", false),
+            ("", false),
+        ] {
+            let row = tx
+                .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                    sea_orm::DbBackend::Postgres,
+                    "SELECT relais_search_word_starts($1) AS ok",
+                    [text.into()],
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            let ok: bool = row.try_get("", "ok").unwrap();
+            assert_eq!(ok, expected, "{text:?}");
+        }
+    }
+    tx.commit().await.unwrap();
+}
