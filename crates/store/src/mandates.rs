@@ -226,17 +226,19 @@ pub async fn list(
 }
 
 /// The columns for an export: the owner's team (needed only for scope checks of single
-/// records) is a subquery per row, left out.
+/// records) is a subquery per row, left out; the organisation's name (trashed or not) is
+/// added as `organisation_name`, so that an export reads every row in one statement.
 fn export_columns(select: &str) -> String {
     select.replace(
         "(SELECT u.team_id FROM users u WHERE u.tenant_id = m.tenant_id AND u.id = m.owner_id)",
         "NULL::uuid",
-    )
+    ) + ", (SELECT o.name FROM organisations o \
+         WHERE o.tenant_id = m.tenant_id AND o.id = m.organisation_id) AS organisation_name"
 }
 
-/// The whole list in its order, for an export read through a cursor (one scan, one
-/// snapshot; no keyset pages, whose predicates row-level security cannot push into the
-/// sort index).
+/// The whole list in its order, for an export read in one statement or through a cursor
+/// (one scan, one snapshot; no keyset pages, whose predicates row-level security cannot push
+/// into the sort index).
 pub fn export_statement(
     tenant: Uuid,
     vis: Visibility,

@@ -260,9 +260,9 @@ fn export_columns(select: &str) -> String {
     )
 }
 
-/// The whole list in its order, for an export read through a cursor (one scan, one
-/// snapshot; no keyset pages, whose predicates row-level security cannot push into the
-/// sort index).
+/// The whole list in its order, for an export read in one statement or through a cursor
+/// (one scan, one snapshot; no keyset pages, whose predicates row-level security cannot push
+/// into the sort index).
 pub fn export_statement(
     tenant: Uuid,
     vis: Visibility,

@@ -6,11 +6,10 @@
 //!
 //! Exports need both the `read` and the `export` permission on the resource and show only the
 //! records within the narrower of the two scopes. The whole list is read in one transaction
-//! (one snapshot): a CSV is streamed to the client as rows come, read with one streamed
-//! statement (organisations, people, tasks) or through a cursor, page by page, for the kinds
-//! that look up names per page (mandates, interactions); an XLSX is written from the cursor in
-//! constant-memory mode to a temporary file, then streamed; a PDF holds at most
-//! `RELAIS_EXPORT_PDF_MAX_ROWS` rows.
+//! (one snapshot) with one statement, which carries the names of the records that mandates
+//! and interactions belong to: a CSV is streamed to the client as the statement's rows come;
+//! an XLSX is written from a cursor on it, page by page, in constant-memory mode to a
+//! temporary file, then streamed; a PDF holds at most `RELAIS_EXPORT_PDF_MAX_ROWS` rows.
 //! Text that a spreadsheet would run as a formula is neutralised in CSV (`'=…`); XLSX cells
 //! are text cells, never formulas.
 //!
@@ -261,17 +260,12 @@ impl Plan {
         Ok(tx)
     }
 
-    /// The transaction a CSV is read in ([`write_csv`]): with the cursor of [`Plan::open`]
-    /// for the kinds read page by page.
+    /// The transaction a CSV is read in ([`write_csv`]): no cursor, one streamed statement.
     async fn open_csv(&self) -> Result<TenantTx, ApiError> {
-        if self.streams() {
-            Ok(self
-                .db
-                .tenant_tx(relais_domain::TenantId(self.tenant))
-                .await?)
-        } else {
-            self.open().await
-        }
+        Ok(self
+            .db
+            .tenant_tx(relais_domain::TenantId(self.tenant))
+            .await?)
     }
 
     /// How many rows the export has (at most `max_rows`): the total a job's progress shows.
@@ -319,17 +313,7 @@ impl Plan {
                 format!("FETCH {} FROM {}", self.page_rows, self.cursor_name()),
             ))
             .await?;
-        match self.own_lines(&rows)? {
-            Some(lines) => Ok(lines),
-            None => self.looked_up_lines(tx, &rows).await,
-        }
-    }
-
-    /// Whether the rows carry all they show, so that the list can be read with one streamed
-    /// statement (see [`write_csv`]): mandates and interactions look up the names of their
-    /// organisations and people, page by page, on the export's connection.
-    fn streams(&self) -> bool {
-        !matches!(self.filter, Filter::Mandates(_) | Filter::Interactions(_))
+        self.lines(&rows)
     }
 
     /// The list's query for one streamed read: at most `max_rows` rows, in the list's order.
@@ -341,8 +325,9 @@ impl Plan {
         }
     }
 
-    /// The lines of rows that need no other look-up; `None` for the kinds that do.
-    fn own_lines(&self, rows: &[QueryResult]) -> Result<Option<Vec<Line>>, ApiError> {
+    /// The lines of rows of the export's statement (which carries the names of the records
+    /// that mandates and interactions belong to).
+    fn lines(&self, rows: &[QueryResult]) -> Result<Vec<Line>, ApiError> {
         let fr = self.fr;
         let lines = match &self.filter {
             Filter::Organisations(_) => from_rows::<ostore::Organisation>(rows)?
@@ -412,36 +397,16 @@ impl Plan {
                     ],
                 })
                 .collect(),
-            Filter::Mandates(_) | Filter::Interactions(_) => return Ok(None),
-        };
-        Ok(Some(lines))
-    }
-
-    /// The lines of mandates and interactions, with the names of the records they belong to.
-    async fn looked_up_lines(
-        &self,
-        tx: &TenantTx,
-        rows: &[QueryResult],
-    ) -> Result<Vec<Line>, ApiError> {
-        let fr = self.fr;
-        let lines = match &self.filter {
-            Filter::Organisations(_) | Filter::People(_) | Filter::Tasks(_) => {
-                self.own_lines(rows)?.unwrap_or_default()
-            }
-            Filter::Mandates(_) => {
-                let rows = from_rows::<mstore::Mandate>(rows)?;
-                let ids: Vec<Uuid> = rows.iter().map(|m| m.organisation_id).collect();
-                let names: HashMap<Uuid, String> = ostore::find_many(&**tx, self.tenant, &ids)
-                    .await?
-                    .into_iter()
-                    .map(|o| (o.id, o.name))
-                    .collect();
-                rows.into_iter()
-                    .map(|m| Line {
+            Filter::Mandates(_) => rows
+                .iter()
+                .map(|r| {
+                    let m = mstore::Mandate::from_query_result(r, "")?;
+                    let organisation: Option<String> = r.try_get("", "organisation_name")?;
+                    Ok(Line {
                         group: code_label(fr, &m.status),
                         cells: vec![
                             CellValue::text(m.number),
-                            CellValue::opt_text(names.get(&m.organisation_id).cloned()),
+                            CellValue::opt_text(organisation),
                             CellValue::text(code_label(fr, &m.status)),
                             when(m.signed_at),
                             CellValue::opt_text(m.start_date.map(|d| d.to_string())),
@@ -453,48 +418,28 @@ impl Plan {
                             when(Some(m.updated_at)),
                         ],
                     })
-                    .collect()
-            }
-            Filter::Interactions(_) => {
-                let rows = from_rows::<istore::Interaction>(rows)?;
-                let org_ids: Vec<Uuid> = rows.iter().filter_map(|i| i.organisation_id).collect();
-                let person_ids: Vec<Uuid> = rows.iter().filter_map(|i| i.person_id).collect();
-                let orgs: HashMap<Uuid, String> = ostore::find_many(&**tx, self.tenant, &org_ids)
-                    .await?
-                    .into_iter()
-                    .map(|o| (o.id, o.name))
-                    .collect();
-                let people: HashMap<Uuid, String> =
-                    pstore::find_many(&**tx, self.tenant, &person_ids)
-                        .await?
-                        .into_iter()
-                        .map(|p| {
-                            (
-                                p.id,
-                                relais_domain::people::full_name(
-                                    p.first_name.as_deref(),
-                                    &p.last_name,
-                                ),
-                            )
-                        })
-                        .collect();
-                rows.into_iter()
-                    .map(|i| Line {
+                })
+                .collect::<Result<_, sea_orm::DbErr>>()?,
+            Filter::Interactions(_) => rows
+                .iter()
+                .map(|r| {
+                    let i = istore::Interaction::from_query_result(r, "")?;
+                    let organisation: Option<String> = r.try_get("", "organisation_name")?;
+                    let person: Option<String> = r.try_get("", "person_name")?;
+                    Ok(Line {
                         group: code_label(fr, &i.kind),
                         cells: vec![
                             when(Some(i.occurred_at)),
                             CellValue::text(code_label(fr, &i.kind)),
                             CellValue::text(i.summary),
-                            CellValue::opt_text(
-                                i.organisation_id.and_then(|o| orgs.get(&o).cloned()),
-                            ),
-                            CellValue::opt_text(i.person_id.and_then(|p| people.get(&p).cloned())),
+                            CellValue::opt_text(organisation),
+                            CellValue::opt_text(person),
                             self.user(Some(i.author_id)),
                             when(Some(i.created_at)),
                         ],
                     })
-                    .collect()
-            }
+                })
+                .collect::<Result<_, sea_orm::DbErr>>()?,
         };
         Ok(lines)
     }
@@ -665,12 +610,10 @@ impl CsvSink {
 }
 
 /// Write the CSV of `plan` from `tx`, opened by [`Plan::open_csv`]: the one writer of
-/// streamed and background CSV exports. The kinds whose rows carry all they show are read
-/// with one statement, whose rows the database keeps sending while the server encodes those
-/// it has; a cursor's pages would make the two take turns, each idle half of the time.
-/// Mandates and interactions, which look names up page by page on the same connection, are
-/// read through the cursor. Returns the rows written, or `None` when the client went away or
-/// the job was cancelled.
+/// streamed and background CSV exports. The list is read with one statement, whose rows the
+/// database keeps sending while the server encodes those it has (a cursor's pages would make
+/// the two take turns, each idle half of the time), `page_rows` rows to a chunk. Returns the
+/// rows written, or `None` when the client went away or the job was cancelled.
 async fn write_csv(
     plan: &Plan,
     tx: &TenantTx,
@@ -678,6 +621,7 @@ async fn write_csv(
     sink: &mut CsvSink,
     ticker: &mut Ticker,
 ) -> ApiResult<Option<u64>> {
+    use futures_util::StreamExt;
     let encode = |lines: &[Line], head: bool| -> Result<web::Bytes, SheetError> {
         let mut w = sheets::CsvOut::new(Vec::new(), delimiter, head)?;
         if head {
@@ -690,45 +634,27 @@ async fn write_csv(
     };
     let mut head = true;
     let mut sent: u64 = 0;
-    if plan.streams() {
-        use futures_util::StreamExt;
-        let page_rows = plan.page_rows.max(1) as usize;
-        let mut rows = (**tx).stream_raw(plan.streamed_statement()).await?;
-        let mut page = Vec::with_capacity(page_rows);
-        loop {
-            let row = rows.next().await.transpose()?;
-            let end = row.is_none();
-            page.extend(row);
-            if !end && page.len() < page_rows {
-                continue;
-            }
-            let lines = plan.own_lines(&page)?.unwrap_or_default();
-            page.clear();
-            let chunk = encode(&lines, head).map_err(sheet_err)?;
-            head = false;
-            sent += lines.len() as u64;
-            if !sink.send(chunk).await? || !ticker.rows(sent).await? {
-                return Ok(None);
-            }
-            if end {
-                return Ok(Some(sent));
-            }
-        }
-    }
-    let mut lines = plan.page(tx).await?;
+    let page_rows = plan.page_rows.max(1) as usize;
+    let mut rows = (**tx).stream_raw(plan.streamed_statement()).await?;
+    let mut page = Vec::with_capacity(page_rows);
     loop {
-        let keep = (plan.max_rows.saturating_sub(sent) as usize).min(lines.len());
-        let more = lines.len() as u64 == plan.page_rows && keep == lines.len();
-        let chunk = encode(&lines[..keep], head).map_err(sheet_err)?;
+        let row = rows.next().await.transpose()?;
+        let end = row.is_none();
+        page.extend(row);
+        if !end && page.len() < page_rows {
+            continue;
+        }
+        let lines = plan.lines(&page)?;
+        page.clear();
+        let chunk = encode(&lines, head).map_err(sheet_err)?;
         head = false;
-        sent += keep as u64;
+        sent += lines.len() as u64;
         if !sink.send(chunk).await? || !ticker.rows(sent).await? {
             return Ok(None);
         }
-        if !more {
+        if end {
             return Ok(Some(sent));
         }
-        lines = plan.page(tx).await?;
     }
 }
 

@@ -311,12 +311,26 @@ async fn other_lists_export_too() {
             assert_eq!(status, StatusCode::OK, "{path} as {format}");
         }
     }
+    // An organisation in the trash still names its mandates and interactions.
+    let (status, _) = app
+        .delete(&format!("/api/v1/organisations/{oid}"), tok)
+        .await;
+    assert!(status.is_success(), "{status}");
+    for (path, cell) in [
+        ("/api/v1/exports/mandates", 1),
+        ("/api/v1/exports/interactions", 3),
+    ] {
+        let (status, _, body) = fetch(&app, tok, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let rows = csv_rows(&body, b',');
+        assert_eq!(rows[1][cell], "Banque Lumière", "{path}: {rows:?}");
+    }
     app.stop().await;
 }
 
-/// `RELAIS_EXPORT_MAX_ROWS` caps a CSV whether its rows are streamed (organisations) or read
-/// page by page through a cursor (mandates), pages smaller than the cap included, and the
-/// rows kept are the first in the list's order.
+/// `RELAIS_EXPORT_MAX_ROWS` caps a CSV, chunks smaller than the cap included, for a kind
+/// with and a kind without names of other records (mandates carry their organisation's), and
+/// the rows kept are the first in the list's order.
 #[tokio::test]
 async fn csv_exports_stop_at_the_row_cap_in_list_order() {
     let app = spawn_app_with(|c| {
