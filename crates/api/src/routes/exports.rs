@@ -6,10 +6,11 @@
 //!
 //! Exports need both the `read` and the `export` permission on the resource and show only the
 //! records within the narrower of the two scopes. The whole list is read in one transaction
-//! (one snapshot) with one statement, which carries the names of the records that mandates
-//! and interactions belong to: a CSV is streamed to the client as the statement's rows come;
-//! an XLSX is written from a cursor on it, page by page, in constant-memory mode to a
-//! temporary file, then streamed; a PDF holds at most `RELAIS_EXPORT_PDF_MAX_ROWS` rows.
+//! (one snapshot) with one statement streamed to its end, which carries the names of the
+//! records that mandates and interactions belong to: a CSV is streamed to the client as the
+//! rows come; an XLSX is written in constant-memory mode to a temporary file on the blocking
+//! pool while the next rows are read, then streamed; a PDF holds at most
+//! `RELAIS_EXPORT_PDF_MAX_ROWS` rows.
 //! Text that a spreadsheet would run as a formula is neutralised in CSV (`'=…`); XLSX cells
 //! are text cells, never formulas.
 //!
@@ -42,7 +43,7 @@ use relais_store::{
     users::{User, UserFilter},
 };
 use relais_types::{JobOut, Problem};
-use sea_orm::{DbBackend, FromQueryResult, QueryResult, Statement, StreamTrait};
+use sea_orm::{FromQueryResult, QueryResult, Statement, StreamTrait};
 use serde::Deserialize;
 use serde_json::json;
 use std::{
@@ -222,46 +223,9 @@ impl Plan {
         CellValue::opt_text(id.and_then(|i| self.users.get(&i).cloned()))
     }
 
-    /// One cursor name per kind of record: connections cache the prepared `FETCH` with the
-    /// columns of its first answer, which must stay those of the same table.
-    fn cursor_name(&self) -> &'static str {
-        match &self.filter {
-            Filter::Organisations(_) => "relais_export_organisations",
-            Filter::People(_) => "relais_export_people",
-            Filter::Mandates(_) => "relais_export_mandates",
-            Filter::Tasks(_) => "relais_export_tasks",
-            Filter::Interactions(_) => "relais_export_interactions",
-        }
-    }
-
-    /// Open a transaction with the export's cursor declared in it: the whole list is read in
-    /// one scan under one snapshot, `page_rows` rows at a time with [`Plan::page`].
-    async fn open(&self) -> Result<TenantTx, ApiError> {
-        let tx = self
-            .db
-            .tenant_tx(relais_domain::TenantId(self.tenant))
-            .await?;
-        // The whole list is read: plan for its last row, not its first. A cursor is planned
-        // for a tenth of its rows by default, which walks the sort index and reads the table
-        // in index order (random reads, 3.9 s for 320,000 rows here) where a scan and a sort
-        // take 2.6 s; the sort spills to temporary files past work_mem, so memory stays flat.
-        tx.execute_unprepared("SET LOCAL cursor_tuple_fraction = 1.0")
-            .await?;
-        let query = self.statement();
-        let declare = Statement {
-            sql: format!(
-                "DECLARE {} NO SCROLL CURSOR FOR {}",
-                self.cursor_name(),
-                query.sql
-            ),
-            ..query
-        };
-        tx.execute_raw(declare).await?;
-        Ok(tx)
-    }
-
-    /// The transaction a CSV is read in ([`write_csv`]): no cursor, one streamed statement.
-    async fn open_csv(&self) -> Result<TenantTx, ApiError> {
+    /// The transaction an export reads its list in, with [`Plan::streamed_statement`] and
+    /// [`next_lines`]: one statement, one snapshot.
+    async fn begin(&self) -> Result<TenantTx, ApiError> {
         Ok(self
             .db
             .tenant_tx(relais_domain::TenantId(self.tenant))
@@ -304,19 +268,12 @@ impl Plan {
         }
     }
 
-    /// The next rows of the cursor opened by [`Plan::open`] (fewer than `page_rows` at the
-    /// end).
-    async fn page(&self, tx: &TenantTx) -> Result<Vec<Line>, ApiError> {
-        let rows = tx
-            .query_all_raw(Statement::from_string(
-                DbBackend::Postgres,
-                format!("FETCH {} FROM {}", self.page_rows, self.cursor_name()),
-            ))
-            .await?;
-        self.lines(&rows)
-    }
-
     /// The list's query for one streamed read: at most `max_rows` rows, in the list's order.
+    /// Run to its end (no cursor), it is planned for its last row: a scan and a sort rather
+    /// than the table read in the sort index's order (random reads, half again as long for
+    /// 320,000 rows here); the sort spills to temporary files past `work_mem`, and the
+    /// socket's buffers hold the database back when the server falls behind, so memory stays
+    /// flat.
     fn streamed_statement(&self) -> Statement {
         let query = self.statement();
         Statement {
@@ -609,11 +566,29 @@ impl CsvSink {
     }
 }
 
-/// Write the CSV of `plan` from `tx`, opened by [`Plan::open_csv`]: the one writer of
-/// streamed and background CSV exports. The list is read with one statement, whose rows the
-/// database keeps sending while the server encodes those it has (a cursor's pages would make
-/// the two take turns, each idle half of the time), `page_rows` rows to a chunk. Returns the
-/// rows written, or `None` when the client went away or the job was cancelled.
+/// The next lines of a list read with [`Plan::streamed_statement`]: up to `page_rows` rows,
+/// and whether the statement has no more.
+async fn next_lines<S>(plan: &Plan, rows: &mut S) -> ApiResult<(Vec<Line>, bool)>
+where
+    S: futures_util::Stream<Item = Result<QueryResult, sea_orm::DbErr>> + Unpin,
+{
+    use futures_util::StreamExt;
+    let n = plan.page_rows.max(1) as usize;
+    let mut page = Vec::with_capacity(n);
+    while page.len() < n {
+        match rows.next().await.transpose()? {
+            Some(row) => page.push(row),
+            None => return Ok((plan.lines(&page)?, true)),
+        }
+    }
+    Ok((plan.lines(&page)?, false))
+}
+
+/// Write the CSV of `plan` from `tx`, opened by [`Plan::begin`]: the one writer of streamed
+/// and background CSV exports. The list is read with one statement, whose rows the database
+/// keeps sending while the server encodes those it has (a cursor's pages would make the two
+/// take turns, each idle half of the time), `page_rows` rows to a chunk. Returns the rows
+/// written, or `None` when the client went away or the job was cancelled.
 async fn write_csv(
     plan: &Plan,
     tx: &TenantTx,
@@ -621,7 +596,6 @@ async fn write_csv(
     sink: &mut CsvSink,
     ticker: &mut Ticker,
 ) -> ApiResult<Option<u64>> {
-    use futures_util::StreamExt;
     let encode = |lines: &[Line], head: bool| -> Result<web::Bytes, SheetError> {
         let mut w = sheets::CsvOut::new(Vec::new(), delimiter, head)?;
         if head {
@@ -634,18 +608,9 @@ async fn write_csv(
     };
     let mut head = true;
     let mut sent: u64 = 0;
-    let page_rows = plan.page_rows.max(1) as usize;
     let mut rows = (**tx).stream_raw(plan.streamed_statement()).await?;
-    let mut page = Vec::with_capacity(page_rows);
     loop {
-        let row = rows.next().await.transpose()?;
-        let end = row.is_none();
-        page.extend(row);
-        if !end && page.len() < page_rows {
-            continue;
-        }
-        let lines = plan.lines(&page)?;
-        page.clear();
+        let (lines, end) = next_lines(plan, &mut rows).await?;
         let chunk = encode(&lines, head).map_err(sheet_err)?;
         head = false;
         sent += lines.len() as u64;
@@ -662,7 +627,7 @@ async fn write_csv(
 /// The response starts once the first chunk is ready, so that a failure before it is still
 /// answered with a problem.
 async fn csv_response(plan: Plan, delimiter: u8) -> ApiResult<HttpResponse> {
-    let tx = plan.open_csv().await?;
+    let tx = plan.begin().await?;
     let name = plan.file_name("csv");
     let (body, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
     let (started, first) = tokio::sync::oneshot::channel();
@@ -728,35 +693,43 @@ async fn write_xlsx(
     };
     let mut counts: HashMap<String, u64> = HashMap::new();
     let mut sent: u64 = 0;
-    let cursor = plan.open().await?;
+    let tx = plan.begin().await?;
+    let mut rows = (*tx).stream_raw(plan.streamed_statement()).await?;
+    let mut next = next_lines(plan, &mut rows).await?;
     loop {
-        let lines = plan.page(&cursor).await?;
-        let keep = (plan.max_rows.saturating_sub(sent) as usize).min(lines.len());
-        let more = lines.len() as u64 == plan.page_rows && keep == lines.len();
-        for l in &lines[..keep] {
+        let (lines, end) = next;
+        for l in &lines {
             *counts.entry(l.group.clone()).or_default() += 1;
         }
-        sent += keep as u64;
-        report = web::block(move || -> Result<_, SheetError> {
-            for l in &lines[..keep] {
+        sent += lines.len() as u64;
+        let push = web::block(move || -> Result<_, SheetError> {
+            for l in &lines {
                 report.push(&l.cells)?;
             }
             Ok(report)
-        })
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| match e.code {
-            "too_many_rows" => ApiError::field("format", e.code, e.message),
-            _ => sheet_err(e),
-        })?;
+        });
+        // The workbook takes these rows on the blocking pool while the next ones are read.
+        let (pushed, read) = if end {
+            (push.await, Ok((Vec::new(), true)))
+        } else {
+            tokio::join!(push, next_lines(plan, &mut rows))
+        };
+        report = pushed
+            .map_err(ApiError::internal)?
+            .map_err(|e| match e.code {
+                "too_many_rows" => ApiError::field("format", e.code, e.message),
+                _ => sheet_err(e),
+            })?;
+        next = read?;
         if !ticker.rows(sent).await? {
             return Ok(None);
         }
-        if !more {
+        if end {
             break;
         }
     }
-    cursor.commit().await?;
+    drop(rows);
+    tx.commit().await?;
     let stats = plan.stats(&counts);
     let path = out.to_owned();
     web::block(move || report.finish(&stats, &path))
@@ -793,10 +766,10 @@ async fn write_pdf(
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut counts: HashMap<String, u64> = HashMap::new();
     let mut total: u64 = 0;
-    let cursor = plan.open().await?;
+    let tx = plan.begin().await?;
+    let mut read = (*tx).stream_raw(plan.streamed_statement()).await?;
     loop {
-        let lines = plan.page(&cursor).await?;
-        let more = lines.len() as u64 == plan.page_rows;
+        let (lines, end) = next_lines(plan, &mut read).await?;
         for l in lines {
             total += 1;
             *counts.entry(l.group).or_default() += 1;
@@ -807,11 +780,12 @@ async fn write_pdf(
         if !ticker.rows(total).await? {
             return Ok(None);
         }
-        if !more || total >= plan.max_rows {
+        if end {
             break;
         }
     }
-    cursor.commit().await?;
+    drop(read);
+    tx.commit().await?;
     let filters = filters_used(query);
     let mut summary = vec![(tr(fr, "Total", "Total"), total.to_string())];
     summary.extend(
@@ -1177,7 +1151,7 @@ async fn export_job(state: &AppState, job: &ClaimedJob, dir: &Path) -> Result<Jo
             let out = tokio::fs::File::create(&part)
                 .await
                 .map_err(|e| format!("cannot write the export: {e}"))?;
-            let tx = plan.open_csv().await.map_err(failed)?;
+            let tx = plan.begin().await.map_err(failed)?;
             let mut sink = CsvSink::File(out);
             let n = write_csv(&plan, &tx, delimiter, &mut sink, &mut ticker)
                 .await

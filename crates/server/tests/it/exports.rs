@@ -604,10 +604,10 @@ async fn export_jobs_can_be_cancelled() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     app.stop().await;
 
-    // Running: it stops at its next page and leaves no file. (A workbook, read through the
-    // cursor one row a page: 10,000 round trips, about a second, while the cancellation below
+    // Running: it stops at its next page and leaves no file. (A workbook, one row a page:
+    // 10,000 hand-offs to the blocking pool, about a second, while the cancellation below
     // comes after the first tick; one that arrives during the last pages is honoured when the
-    // job ends. A CSV of organisations is one streamed statement, done sooner than that.)
+    // job ends. A CSV of 10,000 rows is done sooner than that.)
     let app = spawn_app_with(|c| c.api.imports.export_page_rows = 1).await;
     let t = app.create_tenant("acme").await;
     let tok = &t.admin.token;
