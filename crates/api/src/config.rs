@@ -61,8 +61,8 @@ pub struct ImportLimits {
     /// Days an export written by a background job stays downloadable
     /// (`RELAIS_EXPORT_FILE_DAYS`, 7).
     pub export_file_days: u32,
-    /// Rows read per page by an export (a job reports progress and checks for cancellation
-    /// after each page), 2,000.
+    /// Rows an export hands to its writer at a time (a job reports progress and checks for
+    /// cancellation after each such page), 2,000.
     pub export_page_rows: u64,
 }
 

@@ -1002,7 +1002,10 @@ impl<'a> Run<'a> {
             };
             match existing {
                 None => {
-                    if products::code_taken(db, tenant, &code).await? {
+                    // With the `code` key the look-up above already says the code is free.
+                    if !matches!(self.key, UpsertKey::Code)
+                        && products::code_taken(db, tenant, &code).await?
+                    {
                         counts.refused.push((
                             i,
                             self.refusal(

@@ -149,7 +149,8 @@ struct Plan {
     chart_title: String,
     users: std::sync::Arc<HashMap<Uuid, String>>,
     max_rows: u64,
-    /// Rows read per page.
+    /// Rows handed to the writer at a time (at least 1): a job reports progress and checks
+    /// for cancellation after each page.
     page_rows: u64,
 }
 
@@ -573,7 +574,7 @@ where
     S: futures_util::Stream<Item = Result<QueryResult, sea_orm::DbErr>> + Unpin,
 {
     use futures_util::StreamExt;
-    let n = plan.page_rows.max(1) as usize;
+    let n = plan.page_rows as usize;
     let mut page = Vec::with_capacity(n);
     while page.len() < n {
         match rows.next().await.transpose()? {

@@ -74,6 +74,11 @@ pub async fn wait_job(app: &TestApp, token: &str, job: &str) -> Value {
 }
 
 /// Start a dry run or a run and wait for it; returns the import afterwards.
+/// The counts `keys` of a finished import's report, in that order.
+pub fn counts(done: &Value, keys: &[&str]) -> Vec<Option<u64>> {
+    keys.iter().map(|k| done["report"][*k].as_u64()).collect()
+}
+
 pub async fn run(app: &TestApp, token: &str, id: &str, what: &str) -> Value {
     let (status, started) = app
         .post(
@@ -504,16 +509,12 @@ async fn all_or_nothing_leaves_nothing_and_skip_mode_reports_lines() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let done = run(&app, tok, &id, "run").await;
     assert_eq!(done["status"], "completed", "{done}");
-    let r = &done["report"];
     assert_eq!(
-        (
-            r["created"].as_u64(),
-            r["skipped"].as_u64(),
-            r["error_rows"].as_u64()
-        ),
-        (Some(2), Some(3), Some(3))
+        counts(&done, &["created", "skipped", "error_rows"]),
+        [Some(2), Some(3), Some(3)],
+        "{done}"
     );
-    assert_eq!(r["has_error_report"], true);
+    assert_eq!(done["report"]["has_error_report"], true);
     let names: Vec<Value> = orgs_by_name(&app, tok)
         .await
         .iter()
@@ -598,14 +599,9 @@ async fn upserts_update_instead_of_duplicating() {
     let imp = upload(&app, tok, "organisations", "v2.csv", second.as_bytes()).await;
     assert_eq!(imp["upsert_key"], "name");
     let done = run(&app, tok, imp["id"].as_str().unwrap(), "run").await;
-    let r = &done["report"];
     assert_eq!(
-        (
-            r["created"].as_u64(),
-            r["updated"].as_u64(),
-            r["unchanged"].as_u64()
-        ),
-        (Some(1), Some(3), Some(0)),
+        counts(&done, &["created", "updated", "unchanged"]),
+        [Some(1), Some(3), Some(0)],
         "{done}"
     );
     let orgs = orgs_by_name(&app, tok).await;
@@ -798,10 +794,9 @@ async fn people_link_to_organisations_by_name() {
     let again = "nom;email;telephone\nMartin;claire@lumiere.fr;01 42 00 00 00\nBernard;lucie@nouvelle.fr;\n";
     let imp = upload(&app, tok, "people", "maj.csv", again.as_bytes()).await;
     let done = run(&app, tok, imp["id"].as_str().unwrap(), "run").await;
-    let r = &done["report"];
     assert_eq!(
-        (r["updated"].as_u64(), r["unchanged"].as_u64()),
-        (Some(1), Some(1)),
+        counts(&done, &["updated", "unchanged"]),
+        [Some(1), Some(1)],
         "{done}"
     );
     assert_eq!(
@@ -820,10 +815,9 @@ async fn people_link_to_organisations_by_name() {
         .await;
     assert_eq!(status, StatusCode::OK);
     let done = run(&app, tok, imp["id"].as_str().unwrap(), "run").await;
-    let r = &done["report"];
     assert_eq!(
-        (r["created"].as_u64(), r["updated"].as_u64()),
-        (Some(1), Some(2)),
+        counts(&done, &["created", "updated"]),
+        [Some(1), Some(2)],
         "{done}"
     );
     assert_eq!(
@@ -1451,14 +1445,9 @@ async fn products_import_by_code_and_update_on_a_second_run() {
                ETF-MONDE;Tracker Monde;ETF\n";
     let imp = upload(&app, tok, "products", "produits-v2.csv", csv.as_bytes()).await;
     let done = run(&app, tok, imp["id"].as_str().unwrap(), "run").await;
-    let r = &done["report"];
     assert_eq!(
-        (
-            r["created"].as_u64(),
-            r["updated"].as_u64(),
-            r["unchanged"].as_u64()
-        ),
-        (Some(1), Some(1), Some(1)),
+        counts(&done, &["created", "updated", "unchanged"]),
+        [Some(1), Some(1), Some(1)],
         "{done}"
     );
     let products = products_by_code(&app, tok).await;
