@@ -208,6 +208,13 @@ impl PgCluster {
         sys::output(&mut cmd)
     }
 
+    /// Runs one statement as the superuser in database `db`.
+    pub fn psql_super_in(&self, db: &str, sql: &str) -> Result<String> {
+        let mut cmd = self.psql();
+        cmd.args(["-d", db, "-c", sql]);
+        sys::output(&mut cmd)
+    }
+
     /// Runs a script of several statements as the superuser. Unlike `-c`, `-f` does not wrap
     /// the statements in one transaction.
     pub fn psql_super_script(&self, sql: &str) -> Result<String> {

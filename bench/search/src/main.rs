@@ -49,6 +49,10 @@ struct Args {
     /// Clients sending queries at the same time.
     #[arg(long, default_value_t = 1)]
     concurrency: usize,
+    /// Also time each kind of record on its own, one at a time, for every query of the mix
+    /// (big tenant, all records): where a request's time goes.
+    #[arg(long)]
+    per_kind: bool,
 }
 
 const POOLS: &str = include_str!("../sql/pools.sql");
@@ -190,6 +194,7 @@ async fn main() -> Result<()> {
     let small = SMALL.scaled(args.scale);
     generate(&mut admin, &args, &[big, small]).await?;
     describe(&mut admin, &[big, small]).await?;
+    prewarm(&mut admin).await?;
     let big_owner = users(&mut admin, big).await?[0];
     admin.close().await?;
 
@@ -218,8 +223,15 @@ async fn main() -> Result<()> {
         measure(&db, run, 1, 1).await?;
         reports.push((run, measure(&db, run, args.rounds, args.concurrency).await?));
     }
+    let kinds = if args.per_kind {
+        println!("measuring: each kind on its own");
+        per_kind(&db, big, args.rounds).await?
+    } else {
+        Vec::new()
+    };
     db.close().await;
     print_report(&args, &reports);
+    print_per_kind(&kinds);
     Ok(())
 }
 
@@ -428,6 +440,52 @@ async fn describe(admin: &mut PgConnection, tenants: &[Tenant]) -> Result<()> {
     Ok(())
 }
 
+/// Loads the searched tables and their indexes into shared buffers (`pg_prewarm`, created by
+/// `cargo xtask bench search`): a production database has its working set in memory, and
+/// the timings then do not depend on what earlier runs or the data load left in the caches.
+async fn prewarm(admin: &mut PgConnection) -> Result<()> {
+    let present: bool =
+        sqlx::query("SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_prewarm')")
+            .fetch_one(&mut *admin)
+            .await?
+            .get(0);
+    if !present {
+        println!("pg_prewarm is not installed: measuring with the caches as they are");
+        return Ok(());
+    }
+    let started = Instant::now();
+    let blocks: i64 = sqlx::query(
+        "SELECT coalesce(sum(pg_prewarm(c.oid)), 0)::int8
+         FROM pg_class c
+         WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'i')
+           AND (c.oid IN (SELECT t.oid FROM pg_class t WHERE t.relname = ANY ($1))
+                OR c.oid IN (SELECT i.indexrelid FROM pg_index i JOIN pg_class t
+                             ON t.oid = i.indrelid WHERE t.relname = ANY ($1)))",
+    )
+    .bind(
+        [
+            "organisations",
+            "people",
+            "mandates",
+            "interactions",
+            "person_organisations",
+            "search_words",
+            "users",
+        ]
+        .map(String::from)
+        .to_vec(),
+    )
+    .fetch_one(&mut *admin)
+    .await?
+    .get(0);
+    println!(
+        "prewarmed {} MB of tables and indexes in {:.1} s",
+        blocks * 8 / 1024,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Measurements
 
@@ -540,6 +598,97 @@ async fn one_request(db: &Db, run: Run, t: Tenant, vis: Visibility, query: &str)
         }
     }
     Ok(())
+}
+
+/// Median time of each kind alone (search, then autocomplete), per query of the mix.
+type KindTimes = (&'static str, [f64; 7]);
+
+async fn per_kind(db: &Db, t: Tenant, rounds: usize) -> Result<Vec<KindTimes>> {
+    let tenant = TenantId(t.id);
+    let vis = Visibility::All;
+    let mut out = Vec::new();
+    for &(_, query) in MIX {
+        let text = parse_query(query).map_err(|e| anyhow::anyhow!(e.message))?;
+        let q = search::Query {
+            text: &text,
+            web: uses_web_syntax(&text),
+        };
+        let mut medians = [0.0; 7];
+        for (n, slot) in medians.iter_mut().enumerate() {
+            let mut times = Vec::new();
+            // One untimed pass, as for the mix.
+            for round in 0..=rounds {
+                let started = Instant::now();
+                if n < 4 {
+                    let kind = [(SearchType::ALL[n], vis)];
+                    search::search_all(db, tenant, &kind, q, &SearchFilter::default(), 10).await?;
+                } else {
+                    let kind = [(
+                        [
+                            SearchType::Organisation,
+                            SearchType::Person,
+                            SearchType::Mandate,
+                        ][n - 4],
+                        vis,
+                    )];
+                    search::autocomplete_all(db, tenant, &kind, &text, 10).await?;
+                }
+                if round > 0 {
+                    times.push(started.elapsed().as_micros() as u64);
+                }
+            }
+            times.sort_unstable();
+            *slot = percentile(&times, 50.0);
+        }
+        out.push((query, medians));
+    }
+    Ok(out)
+}
+
+fn print_per_kind(rows: &[KindTimes]) {
+    if rows.is_empty() {
+        return;
+    }
+    println!();
+    println!("### Each kind on its own (bench-grand, all records, p50 ms)");
+    println!();
+    println!(
+        "| query | search: organisations | people | mandates | interactions | sum | \
+         autocomplete: organisations | people | mandates | sum |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut totals = [0.0; 7];
+    for (q, m) in rows {
+        for (t, v) in totals.iter_mut().zip(m) {
+            *t += v;
+        }
+        println!(
+            "| {q} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            m[0],
+            m[1],
+            m[2],
+            m[3],
+            m[..4].iter().sum::<f64>(),
+            m[4],
+            m[5],
+            m[6],
+            m[4..].iter().sum::<f64>()
+        );
+    }
+    let n = rows.len() as f64;
+    let a: Vec<f64> = totals.iter().map(|t| t / n).collect();
+    println!(
+        "| mean | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+        a[0],
+        a[1],
+        a[2],
+        a[3],
+        a[..4].iter().sum::<f64>(),
+        a[4],
+        a[5],
+        a[6],
+        a[4..].iter().sum::<f64>()
+    );
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
