@@ -6,11 +6,13 @@
 //! GIN and trigram indexes, which row-level security would otherwise keep the planner from
 //! using; it is confined to the transaction's tenant and returns at most `cap` ids per kind of
 //! match; typos are first corrected against the tenant's vocabulary of name words
-//! (`search_words`, migration 0014, kept by triggers) and then looked up as exact words. Then
-//! the statement here reads those rows through row-level security, applies the
-//! caller's scope ([`Visibility`], the same SQL as the lists) and the trash rule again, ranks
-//! them and highlights the best ones. Nothing is indexed by the application: the vectors are
-//! generated columns, so a write is searchable by the next statement.
+//! (`search_words`, migration 0014, kept by triggers) and then looked up as exact words.
+//! Search candidates come with their score (migration 0020), computed while the look-up has
+//! the row in hand. Then the statement here keeps the best, reads those rows through row-level
+//! security, applies the caller's scope ([`Visibility`], the same SQL as the lists) and the
+//! trash rule again, and highlights them (autocomplete ranks its candidates here). Nothing is
+//! indexed by the application: the vectors are generated columns, so a write is searchable by
+//! the next statement.
 
 use crate::{Db, error::Result, interactions::owned_by, organisations::Visibility, sql::Sql};
 use chrono::{DateTime, Utc};
@@ -32,9 +34,6 @@ pub const SUGGESTION_CAP: i32 = 50;
 /// `ts_headline` options: a short excerpt around the matches.
 const HEADLINE_OPTIONS: &str = "StartSel=\u{E000}, StopSel=\u{E001}, MaxWords=24, MinWords=10, ShortWord=2, MaxFragments=2, \
      FragmentDelimiter=\" … \"";
-
-/// Rank weights for D, C, B, A: a name (A) match outweighs any number of notes (C) matches.
-const WEIGHTS: &str = "'{0.05, 0.2, 0.5, 1.0}'::real[]";
 
 /// The text as typed (already cleaned by `relais_domain::search::parse_query`) and whether
 /// it uses web-search syntax (matched exactly as written, without the looser word matching
@@ -89,8 +88,6 @@ struct Kind {
     table: &'static str,
     alias: &'static str,
     owner_col: &'static str,
-    /// Extra score from the normalised name (`qs.norm` is the normalised query).
-    name_score: &'static str,
     title: &'static str,
     subtitle: &'static str,
     /// `(field, shown text, searchable text)`, strongest weight first: the first whose
@@ -104,7 +101,6 @@ fn kind(t: SearchType) -> Kind {
             table: "organisations",
             alias: "o",
             owner_col: "owner_id",
-            name_score: " + 0.1 * relais_search_word_similarity(qs.norm, o.search_name)",
             title: "o.name",
             subtitle: "NULLIF(concat_ws(' · ', o.city, o.email), '')",
             fields: &[
@@ -126,7 +122,6 @@ fn kind(t: SearchType) -> Kind {
             table: "people",
             alias: "p",
             owner_col: "owner_id",
-            name_score: " + 0.1 * relais_search_word_similarity(qs.norm, p.search_name)",
             title: "concat_ws(' ', p.first_name, p.last_name)",
             subtitle: "NULLIF(concat_ws(' · ', p.job_title, p.email), '')",
             fields: &[
@@ -149,7 +144,6 @@ fn kind(t: SearchType) -> Kind {
             table: "mandates",
             alias: "m",
             owner_col: "owner_id",
-            name_score: "",
             title: "m.number",
             subtitle: "m.status",
             fields: &[
@@ -165,7 +159,6 @@ fn kind(t: SearchType) -> Kind {
             table: "interactions",
             alias: "i",
             owner_col: "author_id",
-            name_score: "",
             title: "CASE WHEN length(i.summary) > 80 THEN left(i.summary, 79) || '…' \
                     ELSE i.summary END",
             subtitle: "i.kind || ' · ' || to_char(i.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
@@ -211,19 +204,16 @@ pub async fn search(
     let a = k.alias;
     let (user, team) = scope_args(vis);
     // $1 = text, $2 = web syntax: referenced again below by number.
-    let mut sql =
-        Sql::new("WITH qs AS MATERIALIZED (SELECT websearch_to_tsquery('relais_french', ");
-    sql.bind(q.text.to_owned())
-        .push(") AS exact, CASE WHEN ")
-        .bind(q.web)
+    let mut sql = Sql::new("WITH qs AS MATERIALIZED (SELECT CASE WHEN ");
+    sql.bind(q.web)
+        .push(" THEN websearch_to_tsquery('relais_french', ")
+        .bind(q.text.to_owned())
         .push(
-            " THEN websearch_to_tsquery('relais_french', $1) \
-             ELSE relais_search_loose_query($1) END AS loose, relais_search_norm($1) AS norm), \
-             c AS MATERIALIZED (SELECT record_id FROM ",
-        );
-    sql.push("search_ids(")
+            ") ELSE relais_search_loose_query($2) END AS loose), \
+             c AS MATERIALIZED (SELECT record_id, score FROM search_ids(",
+        )
         .bind(t.code())
-        .push(", $1, $2, ")
+        .push(", $2, $1, ")
         .bind(limit as i32)
         .push(", ")
         .bind(cap)
@@ -242,22 +232,13 @@ pub async fn search(
         .push(", ")
         .bind(filter.created_to)
         .push(")");
-    sql.push(&format!(
-        "), hits AS (SELECT {a}.id, (coalesce(ts_rank({w}, {a}.search_vector, qs.exact), 0) \
-         + 0.5 * coalesce(ts_rank({w}, {a}.search_vector, qs.loose), 0)){ns} AS score, \
-         count(*) OVER () AS total \
-         FROM c JOIN {tb} {a} ON {a}.tenant_id = ",
-        w = WEIGHTS,
-        ns = k.name_score,
-        tb = k.table,
-    ));
-    sql.bind(tenant);
-    sql.push(&format!(
-        " AND {a}.id = c.record_id CROSS JOIN qs WHERE {a}.deleted_at IS NULL"
-    ));
-    owned_by(&mut sql, vis, a, k.owner_col);
-    sql.push(" ORDER BY score DESC, id LIMIT ")
-        .bind(limit as i64);
+    // The candidates come ranked (migration 0020): only the rows shown are read, through
+    // row-level security, with the caller's scope and the trash rule applied again.
+    sql.push(
+        "), hits AS (SELECT c.record_id AS id, c.score, count(*) OVER () AS total FROM c \
+         ORDER BY c.score DESC, c.record_id LIMIT ",
+    )
+    .bind(limit as i64);
     sql.push(&format!(
         ") SELECT h.id, {title} AS title, {subtitle} AS subtitle, h.score::float8 AS score, \
          h.total, (ARRAY[{names}])[f.ord] AS matched_field, \
@@ -292,8 +273,10 @@ pub async fn search(
         " AND {a}.id = h.id \
          CROSS JOIN LATERAL (SELECT fo.ord, CASE fo.ord{shown} END AS body \
          FROM (SELECT CASE{first} END AS ord) fo) f \
-         ORDER BY h.score DESC, h.id"
+         WHERE {a}.deleted_at IS NULL"
     ));
+    owned_by(&mut sql, vis, a, k.owner_col);
+    sql.push(" ORDER BY h.score DESC, h.id");
     let rows = db.query_all_raw(sql.build()).await?;
     rows.iter()
         .map(|r| Ok(Hit::from_query_result(r, "")?))
