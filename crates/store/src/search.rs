@@ -386,10 +386,16 @@ pub async fn search_all(
     futures_util::future::try_join_all(per_kind).await
 }
 
+/// Whether near misses (typos) can add suggestions of this kind: names only.
+fn has_names(t: SearchType) -> bool {
+    matches!(t, SearchType::Organisation | SearchType::Person)
+}
+
 /// Suggestions across several kinds, best first (ties in the order of `kinds`), at most
 /// `limit`: what `GET /search/autocomplete` runs. Near misses are looked for only when names
 /// starting like the text (or with a word that does) are fewer than `limit` in all kinds
-/// together. Each pass asks every kind at the same time, as [`search_all`] does.
+/// together, and only of the kinds with names (organisations, people): the others keep what
+/// the first pass found. Each pass asks its kinds at the same time, as [`search_all`] does.
 pub async fn autocomplete_all(
     db: &Db,
     tenant: TenantId,
@@ -397,26 +403,38 @@ pub async fn autocomplete_all(
     text: &str,
     limit: u64,
 ) -> Result<Vec<(SearchType, Suggestion)>> {
-    let mut out = Vec::new();
+    let mut out: Vec<(SearchType, Suggestion)> = Vec::new();
     for typos in [false, true] {
-        let per_kind = kinds.iter().map(|&(t, vis)| async move {
+        // Near misses are looked for in names only: the kinds without names keep what the
+        // first pass found.
+        let asked: Vec<_> = kinds
+            .iter()
+            .filter(|(t, _)| !typos || has_names(*t))
+            .collect();
+        if asked.is_empty() {
+            break;
+        }
+        let per_kind = asked.iter().map(|&&(t, vis)| async move {
             let tx = db.tenant_tx(tenant).await?;
             let found =
                 autocomplete(&*tx, tenant.0, t, text, typos, vis, SUGGESTION_CAP, limit).await?;
             tx.commit().await?;
             Ok::<_, crate::StoreError>(found.into_iter().map(move |s| (t, s)))
         });
-        out = futures_util::future::try_join_all(per_kind)
-            .await?
-            .into_iter()
-            .flatten()
-            .collect();
+        let found = futures_util::future::try_join_all(per_kind).await?;
+        out.retain(|(t, _)| typos && !has_names(*t));
+        out.extend(found.into_iter().flatten());
         if out.len() as u64 >= limit {
             break;
         }
     }
-    // The sort is stable: equal scores keep the kinds' order.
-    out.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
+    // Best first; equal scores in the order of `kinds`.
+    let rank = |t: SearchType| kinds.iter().position(|(k, _)| *k == t);
+    out.sort_by(|a, b| {
+        b.1.score
+            .total_cmp(&a.1.score)
+            .then_with(|| rank(a.0).cmp(&rank(b.0)))
+    });
     out.truncate(limit as usize);
     Ok(out)
 }
