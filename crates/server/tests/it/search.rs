@@ -1094,6 +1094,23 @@ async fn searches_use_the_text_and_trigram_indexes() {
     .await;
     assert!(p.contains("mandates_number_prefix_idx"), "{p}");
 
+    // The small tables' look-ups never gamble on a sequential scan (migration 0021): a word
+    // missing from the statistics is estimated at 0.5 % of the rows, and a scan expected to
+    // stop early reads the whole table when the word is not there. Functions recreated by a
+    // later migration must keep the setting.
+    let guarded: Vec<String> = sqlx::query_scalar(
+        "SELECT proname::text FROM pg_proc
+         WHERE proname IN ('relais_search_mandate_ids', 'relais_search_interaction_ids')
+           AND 'enable_seqscan=off' = ANY (proconfig) ORDER BY 1",
+    )
+    .fetch_all(&mut su)
+    .await
+    .unwrap();
+    assert_eq!(
+        guarded,
+        ["relais_search_interaction_ids", "relais_search_mandate_ids"]
+    );
+
     // Why the functions exist: through row-level security (the application role) the same
     // statement cannot use the text index, because @@ is not leakproof.
     sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
@@ -1114,6 +1131,8 @@ async fn searches_use_the_text_and_trigram_indexes() {
         "organisations_search_idx",
         "organisations_name_trgm_idx",
         "organisations_name_prefix_idx",
+        "mandates_search_idx",
+        "interactions_search_idx",
     ];
     let mut before = Vec::new();
     for i in indexes {
@@ -1132,6 +1151,13 @@ async fn searches_use_the_text_and_trigram_indexes() {
     assert_eq!(group(&res, "organisation")["total"], 100, "capped: {res}");
     assert_eq!(group(&res, "organisation")["total_capped"], true);
     assert_eq!(hits(&res, "organisation").len(), 10);
+    // Words in every mandate and every interaction: a sequential scan that stops at the
+    // first 100 would look cheapest, and would read the whole table for a word that is not
+    // there; these small tables' look-ups go through the text index (migration 0021).
+    for (q, kind) in [("mandat", "mandate"), ("suivi", "interaction")] {
+        let res = search(&app, &t.admin.token, &[("q", q), ("types", kind)]).await;
+        assert_eq!(group(&res, kind)["total"], 100, "capped: {res}");
+    }
     // Statistics reach the shared counters when the server's connection goes idle (≤ ~1 s).
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
