@@ -203,7 +203,7 @@ pub async fn search(
     let k = kind(t);
     let a = k.alias;
     let (user, team) = scope_args(vis);
-    // $1 = text, $2 = web syntax: referenced again below by number.
+    // $1 = web syntax, $2 = text: referenced again below by number.
     let mut sql = Sql::new("WITH qs AS MATERIALIZED (SELECT CASE WHEN ");
     sql.bind(q.web)
         .push(" THEN websearch_to_tsquery('relais_french', ")
