@@ -203,22 +203,20 @@ impl PgCluster {
 
     /// Runs one SQL command as the superuser.
     pub fn psql_super(&self, sql: &str) -> Result<String> {
-        let mut cmd = self.psql();
-        cmd.arg("-c").arg(sql);
-        sys::output(&mut cmd)
+        self.psql_super_in("postgres", sql)
     }
 
     /// Runs one statement as the superuser in database `db`.
     pub fn psql_super_in(&self, db: &str, sql: &str) -> Result<String> {
-        let mut cmd = self.psql();
-        cmd.args(["-d", db, "-c", sql]);
+        let mut cmd = self.psql(db);
+        cmd.arg("-c").arg(sql);
         sys::output(&mut cmd)
     }
 
     /// Runs a script of several statements as the superuser. Unlike `-c`, `-f` does not wrap
     /// the statements in one transaction.
     pub fn psql_super_script(&self, sql: &str) -> Result<String> {
-        let mut cmd = self.psql();
+        let mut cmd = self.psql("postgres");
         cmd.args(["-f", "-"]);
         sys::output_with_stdin(&mut cmd, Some(sql))
     }
@@ -255,9 +253,9 @@ impl PgCluster {
         }
     }
 
-    /// A `psql` command connected as the superuser over TCP. `-X` ignores the user's `.psqlrc`
+    /// A `psql` command connected as the superuser over TCP to database `db`. `-X` ignores the user's `.psqlrc`
     /// and `-tA` prints bare values, so output can be compared as text.
-    fn psql(&self) -> Command {
+    fn psql(&self, db: &str) -> Command {
         let own = self.bin_dir.join("psql");
         let mut cmd = Command::new(if own.exists() {
             own
@@ -275,7 +273,7 @@ impl PgCluster {
         ])
         .arg("-p")
         .arg(self.port.to_string())
-        .args(["-U", SUPERUSER, "-d", "postgres"]);
+        .args(["-U", SUPERUSER, "-d", db]);
         cmd
     }
 

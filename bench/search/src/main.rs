@@ -657,13 +657,9 @@ fn print_per_kind(rows: &[KindTimes]) {
          autocomplete: organisations | people | mandates | sum |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let mut totals = [0.0; 7];
-    for (q, m) in rows {
-        for (t, v) in totals.iter_mut().zip(m) {
-            *t += v;
-        }
+    let row = |label: &str, m: &[f64; 7]| {
         println!(
-            "| {q} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            "| {label} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
             m[0],
             m[1],
             m[2],
@@ -674,21 +670,15 @@ fn print_per_kind(rows: &[KindTimes]) {
             m[6],
             m[4..].iter().sum::<f64>()
         );
+    };
+    let mut mean = [0.0; 7];
+    for (q, m) in rows {
+        row(q, m);
+        for (t, v) in mean.iter_mut().zip(m) {
+            *t += v / rows.len() as f64;
+        }
     }
-    let n = rows.len() as f64;
-    let a: Vec<f64> = totals.iter().map(|t| t / n).collect();
-    println!(
-        "| mean | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
-        a[0],
-        a[1],
-        a[2],
-        a[3],
-        a[..4].iter().sum::<f64>(),
-        a[4],
-        a[5],
-        a[6],
-        a[4..].iter().sum::<f64>()
-    );
+    row("mean", &mean);
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {

@@ -240,8 +240,8 @@ pub async fn search(
     )
     .bind(limit as i64);
     sql.push(&format!(
-        ") SELECT h.id, {title} AS title, {subtitle} AS subtitle, h.score::float8 AS score, \
-         h.total, (ARRAY[{names}])[f.ord] AS matched_field, \
+        ") SELECT h.id, {title} AS title, {subtitle} AS subtitle, h.score, h.total, \
+         (ARRAY[{names}])[f.ord] AS matched_field, \
          CASE WHEN f.body IS NOT NULL THEN ts_headline('relais_french', f.body, qs.loose, ",
         title = k.title,
         subtitle = k.subtitle,
@@ -403,10 +403,8 @@ pub async fn autocomplete_all(
     text: &str,
     limit: u64,
 ) -> Result<Vec<(SearchType, Suggestion)>> {
-    let mut out: Vec<(SearchType, Suggestion)> = Vec::new();
+    let mut out = Vec::new();
     for typos in [false, true] {
-        // Near misses are looked for in names only: the kinds without names keep what the
-        // first pass found.
         let asked: Vec<_> = kinds
             .iter()
             .filter(|(t, _)| !typos || has_names(*t))
@@ -422,7 +420,8 @@ pub async fn autocomplete_all(
             Ok::<_, crate::StoreError>(found.into_iter().map(move |s| (t, s)))
         });
         let found = futures_util::future::try_join_all(per_kind).await?;
-        out.retain(|(t, _)| typos && !has_names(*t));
+        // The kinds asked again replace what they found before.
+        out.retain(|(t, _)| !has_names(*t));
         out.extend(found.into_iter().flatten());
         if out.len() as u64 >= limit {
             break;

@@ -1151,9 +1151,8 @@ async fn searches_use_the_text_and_trigram_indexes() {
     assert_eq!(group(&res, "organisation")["total"], 100, "capped: {res}");
     assert_eq!(group(&res, "organisation")["total_capped"], true);
     assert_eq!(hits(&res, "organisation").len(), 10);
-    // Words in every mandate and every interaction: a sequential scan that stops at the
-    // first 100 would look cheapest, and would read the whole table for a word that is not
-    // there; these small tables' look-ups go through the text index (migration 0021).
+    // Words in every mandate and every interaction, found through those tables' text
+    // indexes too (counted below), the candidate cap applied.
     for (q, kind) in [("mandat", "mandate"), ("suivi", "interaction")] {
         let res = search(&app, &t.admin.token, &[("q", q), ("types", kind)]).await;
         assert_eq!(group(&res, kind)["total"], 100, "capped: {res}");
