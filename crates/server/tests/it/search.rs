@@ -1110,6 +1110,32 @@ async fn searches_use_the_text_and_trigram_indexes() {
         guarded,
         ["relais_search_interaction_ids", "relais_search_mandate_ids"]
     );
+    // Every candidate look-up, and the EXPLAIN helpers that show them, plan for data in memory
+    // (migration 0022): with a disk's random page cost an own-scope look-up intersects the
+    // text's bitmap with a bitmap of every row the caller owns.
+    let cached: Vec<String> = sqlx::query_scalar(
+        "SELECT proname::text FROM pg_proc
+         WHERE (proname ~ '^relais_(search|autocomplete)_[a-z]+_ids$'
+                OR proname IN ('search_plan', 'autocomplete_plan'))
+           AND 'random_page_cost=1.1' = ANY (proconfig) ORDER BY 1",
+    )
+    .fetch_all(&mut su)
+    .await
+    .unwrap();
+    assert_eq!(
+        cached,
+        [
+            "autocomplete_plan",
+            "relais_autocomplete_mandate_ids",
+            "relais_autocomplete_organisation_ids",
+            "relais_autocomplete_person_ids",
+            "relais_search_interaction_ids",
+            "relais_search_mandate_ids",
+            "relais_search_organisation_ids",
+            "relais_search_person_ids",
+            "search_plan",
+        ]
+    );
 
     // Why the functions exist: through row-level security (the application role) the same
     // statement cannot use the text index, because @@ is not leakproof.
