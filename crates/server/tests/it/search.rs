@@ -1011,6 +1011,30 @@ async fn searches_use_the_text_and_trigram_indexes() {
         .await
         .unwrap();
     let args = "10, 200, NULL, NULL, NULL, NULL, NULL, NULL, NULL";
+    // Own scope: the text index itself narrows the words' matches to the owner's rows (owner
+    // first, migration 0023), for organisations and people.
+    for (kind, index) in [
+        ("organisation", "organisations_search_idx"),
+        ("person", "people_search_idx"),
+    ] {
+        let p = plan(
+            &mut su,
+            &format!(
+                "SELECT * FROM search_plan('{kind}', 'Martin', false, 10, 200, \
+                 '{owner}', NULL, NULL, NULL, NULL, NULL, NULL)"
+            ),
+        )
+        .await;
+        let scan = p
+            .lines()
+            .skip_while(|l| !l.contains(&format!("Bitmap Index Scan on {index}")))
+            .nth(1)
+            .unwrap_or_default();
+        assert!(
+            scan.contains("Index Cond: ((owner_id = ") && scan.contains("search_vector @@"),
+            "{p}"
+        );
+    }
     let p = plan(
         &mut su,
         &format!("SELECT * FROM search_plan('organisation', 'Dupond', false, {args})"),
