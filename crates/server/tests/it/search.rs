@@ -924,6 +924,19 @@ async fn plan(conn: &mut sqlx::PgConnection, sql: &str) -> String {
         .join("\n")
 }
 
+/// The functions named by `names` (a regular expression) whose `SET` clauses include `setting`
+/// (`name=value`, as `pg_proc.proconfig` spells it), sorted.
+async fn functions_with(conn: &mut sqlx::PgConnection, names: &str, setting: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT proname::text FROM pg_proc WHERE proname ~ $1 AND $2 = ANY (proconfig) ORDER BY 1",
+    )
+    .bind(names)
+    .bind(setting)
+    .fetch_all(conn)
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn searches_use_the_text_and_trigram_indexes() {
     let app = spawn_app().await;
@@ -1122,32 +1135,20 @@ async fn searches_use_the_text_and_trigram_indexes() {
     // missing from the statistics is estimated at 0.5 % of the rows, and a scan expected to
     // stop early reads the whole table when the word is not there. Functions recreated by a
     // later migration must keep the setting.
-    let guarded: Vec<String> = sqlx::query_scalar(
-        "SELECT proname::text FROM pg_proc
-         WHERE proname IN ('relais_search_mandate_ids', 'relais_search_interaction_ids')
-           AND 'enable_seqscan=off' = ANY (proconfig) ORDER BY 1",
-    )
-    .fetch_all(&mut su)
-    .await
-    .unwrap();
     assert_eq!(
-        guarded,
+        functions_with(&mut su, "^relais_search_[a-z]+_ids$", "enable_seqscan=off").await,
         ["relais_search_interaction_ids", "relais_search_mandate_ids"]
     );
     // Every candidate look-up, and the EXPLAIN helpers that show them, plan for data in memory
     // (migration 0022): with a disk's random page cost an own-scope look-up intersects the
     // text's bitmap with a bitmap of every row the caller owns.
-    let cached: Vec<String> = sqlx::query_scalar(
-        "SELECT proname::text FROM pg_proc
-         WHERE (proname ~ '^relais_(search|autocomplete)_[a-z]+_ids$'
-                OR proname IN ('search_plan', 'autocomplete_plan'))
-           AND 'random_page_cost=1.1' = ANY (proconfig) ORDER BY 1",
-    )
-    .fetch_all(&mut su)
-    .await
-    .unwrap();
     assert_eq!(
-        cached,
+        functions_with(
+            &mut su,
+            "^(relais_(search|autocomplete)_[a-z]+_ids|search_plan|autocomplete_plan)$",
+            "random_page_cost=1.1"
+        )
+        .await,
         [
             "autocomplete_plan",
             "relais_autocomplete_mandate_ids",
