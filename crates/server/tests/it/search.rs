@@ -1100,6 +1100,21 @@ async fn searches_use_the_text_and_trigram_indexes() {
     // with another word starting with "du" are a fifth of these rows: reading the table
     // until 50 turn up is the cheaper path there, and the planner knows it.)
     assert!(p.contains("organisations_name_prefix_idx"), "{p}");
+    // A later word followed by another (migration 0024): the names' word pairs, not the
+    // trigrams, which the LIKE of one word keeps.
+    let p = plan(
+        &mut su,
+        "SELECT * FROM autocomplete_plan('organisation', 'martin 12', true, 10, 50, NULL, NULL)",
+    )
+    .await;
+    assert!(p.contains("organisations_name_pairs_idx"), "{p}");
+    assert!(!p.contains("organisations_name_trgm_idx"), "{p}");
+    let p = plan(
+        &mut su,
+        "SELECT * FROM autocomplete_plan('organisation', 'martin', true, 10, 50, NULL, NULL)",
+    )
+    .await;
+    assert!(!p.contains("organisations_name_pairs_idx"), "{p}");
     let p = plan(
         &mut su,
         "SELECT * FROM autocomplete_plan('organisation', 'dupomd', true, 10, 50, NULL, NULL)",
@@ -1464,4 +1479,144 @@ async fn the_vocabulary_tells_when_a_later_word_can_match() {
         }
     }
     tx.commit().await.unwrap();
+}
+
+/// What autocomplete's first pass (no typos) suggests for `text` among `kind`, as the
+/// application role in tenant `tenant`: the ids, unordered.
+async fn first_pass(app: &TestApp, tenant: uuid::Uuid, kind: &str, text: &str) -> Vec<String> {
+    use relais_store::ConnectionTrait;
+    let tx = app
+        .db
+        .tenant_tx(relais_domain::TenantId(tenant))
+        .await
+        .unwrap();
+    let rows = tx
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT record_id::text AS id FROM autocomplete_ids($1, $2, false, 10, 50, NULL, NULL)",
+            [kind.into(), text.into()],
+        ))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut ids: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get::<String>("", "id").unwrap())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn sorted(ids: &[&String]) -> Vec<String> {
+    let mut v: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn texts_of_several_words_match_later_words_in_order() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let other = app.create_tenant("other").await;
+    let tok = &t.admin.token;
+    let later = org(&app, tok, json!({"name": "Cabinet Garnier Gestion Privée"})).await;
+    let starts = org(&app, tok, json!({"name": "Garnier Gestion Privée"})).await;
+    let punctuated = org(
+        &app,
+        tok,
+        json!({"name": "Cabinet Garnier, Gestion-Privée"}),
+    )
+    .await;
+    let longer_word = org(
+        &app,
+        tok,
+        json!({"name": "Cabinet Garnier Gestionnaires Privés"}),
+    )
+    .await;
+    let other_order = org(&app, tok, json!({"name": "Cabinet Privée Gestion Garnier"})).await;
+    let apart = org(
+        &app,
+        tok,
+        json!({"name": "Cabinet Garnier et Gestion Privée"}),
+    )
+    .await;
+    let privilege = org(&app, tok, json!({"name": "Cabinet Gestion Privilège"})).await;
+    let middle = person(
+        &app,
+        tok,
+        json!({"first_name": "Marie Jean", "last_name": "Martin"}),
+    )
+    .await;
+    person(
+        &app,
+        tok,
+        json!({"first_name": "Jean", "last_name": "Martin"}),
+    )
+    .await;
+    // The same name in another tenant is never suggested.
+    org(
+        &app,
+        &other.admin.token,
+        json!({"name": "Cabinet Garnier Gestion Privée"}),
+    )
+    .await;
+
+    // Every word but the last whole and in order, the last a prefix of any length.
+    let text_sets: [(&str, Vec<&String>); 7] = [
+        ("garnier gestion privee", vec![&later, &starts, &punctuated]),
+        ("GARNIER GESTION PRIVÉE", vec![&later, &starts, &punctuated]),
+        ("garnier gestion p", vec![&later, &starts, &punctuated]),
+        (
+            "garnier ges",
+            vec![&later, &starts, &punctuated, &longer_word],
+        ),
+        ("gestion privee", vec![&later, &starts, &punctuated, &apart]),
+        // Four letters are indexed; the fifth and later are checked on the row.
+        ("gestion privi", vec![&privilege]),
+        ("garnier gestion privees", vec![]),
+    ];
+    for (text, expected) in text_sets {
+        assert_eq!(
+            first_pass(&app, t.id, "organisation", text).await,
+            sorted(&expected),
+            "{text:?}"
+        );
+    }
+    assert!(
+        first_pass(&app, t.id, "organisation", "privee garnier")
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        first_pass(&app, t.id, "organisation", "gestion garnier").await,
+        [other_order.clone()]
+    );
+    // A later word of a person's name: the second first name.
+    assert_eq!(
+        first_pass(&app, t.id, "person", "jean mar").await.len(),
+        2,
+        "Jean Martin starts with it, Marie Jean Martin has it later"
+    );
+    assert!(
+        first_pass(&app, t.id, "person", "jean mar")
+            .await
+            .contains(&middle)
+    );
+    assert!(
+        !first_pass(&app, t.id, "person", "jean mo")
+            .await
+            .contains(&middle)
+    );
+
+    // Through the API, the same names come first.
+    let res = suggest(&app, tok, "garnier gestion priv").await;
+    let ids = suggestion_ids(&res);
+    assert_eq!(
+        ids[0], starts,
+        "the name that starts with the text first: {res}"
+    );
+    assert!(
+        ids[..3].contains(&later) && ids[..3].contains(&punctuated),
+        "{res}"
+    );
 }
