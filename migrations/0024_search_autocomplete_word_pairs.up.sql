@@ -22,6 +22,9 @@
 -- The pairs are built from the normalised names (relais_search_norm: letters, digits, single
 -- spaces), split on spaces, stored as they are (no stemming, no stop words); quoting each pair
 -- of the text makes the query without parsing any of it as tsquery syntax.
+--
+-- Building the two indexes locks writes to organisations and people while it runs (10–11 s
+-- each for 1 million organisations and 2 million people here, maintenance_work_mem = 2GB).
 
 SET LOCAL search_path = public, extensions;
 

@@ -1589,7 +1589,7 @@ async fn texts_of_several_words_match_later_words_in_order() {
     );
     assert_eq!(
         first_pass(&app, t.id, "organisation", "gestion garnier").await,
-        [other_order.clone()]
+        [other_order]
     );
     // A later word of a person's name: the second first name.
     assert_eq!(
