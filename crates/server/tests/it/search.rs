@@ -1146,6 +1146,56 @@ async fn searches_use_the_text_and_trigram_indexes() {
     .await;
     assert!(p.contains("mandates_number_prefix_idx"), "{p}");
 
+    // Own scope in autocomplete (migration 0025): names starting with the text among the
+    // caller's records only, in order, through the owner-led prefix indexes, for a user who
+    // owns about 1 record in 40 (the tenant's are read through the tenant-only ones).
+    let seller = app.create_user(&t, "seller@acme.test", "user", None).await;
+    for sql in [
+        "UPDATE organisations SET owner_id = $1 WHERE tenant_id = $2 \
+         AND get_byte(uuid_send(id), 15) < 6",
+        "UPDATE people SET owner_id = $1 WHERE tenant_id = $2 \
+         AND get_byte(uuid_send(id), 15) < 6",
+    ] {
+        sqlx::query(sql)
+            .bind(seller.id)
+            .bind(t.id)
+            .execute(&mut su)
+            .await
+            .unwrap();
+    }
+    sqlx::query("ANALYZE organisations, people")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let p = plan(
+        &mut su,
+        &format!(
+            "SELECT * FROM autocomplete_plan('organisation', 'c', true, 10, 50, '{}', NULL)",
+            seller.id
+        ),
+    )
+    .await;
+    assert!(p.contains("organisations_owner_name_prefix_idx"), "{p}");
+    let p = plan(
+        &mut su,
+        &format!(
+            "SELECT * FROM autocomplete_plan('person', 'm', true, 10, 50, '{}', NULL)",
+            seller.id
+        ),
+    )
+    .await;
+    assert!(
+        p.contains("people_owner_name_prefix_idx")
+            && p.contains("people_owner_last_name_prefix_idx"),
+        "{p}"
+    );
+    let p = plan(
+        &mut su,
+        "SELECT * FROM autocomplete_plan('organisation', 'c', true, 10, 50, NULL, NULL)",
+    )
+    .await;
+    assert!(p.contains("organisations_name_prefix_idx"), "{p}");
+
     // The small tables' look-ups never gamble on a sequential scan (migration 0021): a word
     // missing from the statistics is estimated at 0.5 % of the rows, and a scan expected to
     // stop early reads the whole table when the word is not there. Functions recreated by a
