@@ -283,9 +283,10 @@ pub async fn search(
         .collect()
 }
 
-/// Up to `limit` suggestions of one kind of record for search-as-you-type, best first, with
-/// near misses on names when `typos` (the costliest part). Interactions have no name and are
-/// not suggested.
+/// Up to `limit` suggestions of one kind of record for search-as-you-type, best first: names
+/// (or numbers) starting with the text, a later word starting with it, emails; or, when
+/// `typos`, the near misses on names alone (the costliest part; organisations and people
+/// only). Interactions have no name and are not suggested.
 #[expect(
     clippy::too_many_arguments,
     reason = "one argument per part of a look-up: tenant, kind, text, typos, scope, sizes"
@@ -394,8 +395,8 @@ fn has_names(t: SearchType) -> bool {
 /// Suggestions across several kinds, best first (ties in the order of `kinds`), at most
 /// `limit`: what `GET /search/autocomplete` runs. Near misses are looked for only when names
 /// starting like the text (or with a word that does) are fewer than `limit` in all kinds
-/// together, and only of the kinds with names (organisations, people): the others keep what
-/// the first pass found. Each pass asks its kinds at the same time, as [`search_all`] does.
+/// together, and only of the kinds with names (organisations, people); they are added to
+/// what the first pass found. Each pass asks its kinds at the same time, as [`search_all`] does.
 pub async fn autocomplete_all(
     db: &Db,
     tenant: TenantId,
@@ -403,7 +404,7 @@ pub async fn autocomplete_all(
     text: &str,
     limit: u64,
 ) -> Result<Vec<(SearchType, Suggestion)>> {
-    let mut out = Vec::new();
+    let mut out: Vec<(SearchType, Suggestion)> = Vec::new();
     for typos in [false, true] {
         let asked: Vec<_> = kinds
             .iter()
@@ -420,9 +421,13 @@ pub async fn autocomplete_all(
             Ok::<_, crate::StoreError>(found.into_iter().map(move |s| (t, s)))
         });
         let found = futures_util::future::try_join_all(per_kind).await?;
-        // The kinds asked again replace what they found before.
-        out.retain(|(t, _)| !has_names(*t));
-        out.extend(found.into_iter().flatten());
+        // The second pass returns the near misses alone (migration 0026): they join the first
+        // pass's suggestions, each record once.
+        for (t, s) in found.into_iter().flatten() {
+            if !out.iter().any(|(k, o)| *k == t && o.id == s.id) {
+                out.push((t, s));
+            }
+        }
         if out.len() as u64 >= limit {
             break;
         }

@@ -276,6 +276,29 @@ async fn typos_and_prefixes() {
     assert!(suggestion_ids(&res).contains(&dupont), "typo: {res}");
     let res = suggest(&app, tok, "lefebre").await;
     assert_eq!(suggestion_ids(&res), [lefebvre.as_str()], "{res}");
+    // The second pass alone gives the near misses, not what the first pass found (migration
+    // 0026): "dupomt" starts no name but is close to "dupont"; "dup" is too short to correct.
+    assert!(
+        suggested_ids(&app, t.id, "person", "dupomt", false)
+            .await
+            .is_empty()
+    );
+    assert!(
+        suggested_ids(&app, t.id, "person", "dupomt", true)
+            .await
+            .contains(&dupont)
+    );
+    assert_eq!(
+        suggested_ids(&app, t.id, "person", "dup", false)
+            .await
+            .len(),
+        2
+    );
+    assert!(
+        suggested_ids(&app, t.id, "person", "dup", true)
+            .await
+            .is_empty()
+    );
     // Names starting with the text rank first.
     let res = suggest(&app, tok, "dupon").await;
     let ids = suggestion_ids(&res);
@@ -1093,7 +1116,7 @@ async fn searches_use_the_text_and_trigram_indexes() {
     assert!(p.contains("Limit"), "{p}");
     let p = plan(
         &mut su,
-        "SELECT * FROM autocomplete_plan('organisation', 'du', true, 10, 50, NULL, NULL)",
+        "SELECT * FROM autocomplete_plan('organisation', 'du', false, 10, 50, NULL, NULL)",
     )
     .await;
     // Names starting with "du": the prefix index, in order, stopping at the page size. (Names
@@ -1104,14 +1127,14 @@ async fn searches_use_the_text_and_trigram_indexes() {
     // trigrams, which the LIKE of one word keeps.
     let p = plan(
         &mut su,
-        "SELECT * FROM autocomplete_plan('organisation', 'martin 12', true, 10, 50, NULL, NULL)",
+        "SELECT * FROM autocomplete_plan('organisation', 'martin 12', false, 10, 50, NULL, NULL)",
     )
     .await;
     assert!(p.contains("organisations_name_pairs_idx"), "{p}");
     assert!(!p.contains("organisations_name_trgm_idx"), "{p}");
     let p = plan(
         &mut su,
-        "SELECT * FROM autocomplete_plan('organisation', 'martin', true, 10, 50, NULL, NULL)",
+        "SELECT * FROM autocomplete_plan('organisation', 'martin', false, 10, 50, NULL, NULL)",
     )
     .await;
     assert!(!p.contains("organisations_name_pairs_idx"), "{p}");
@@ -1122,9 +1145,11 @@ async fn searches_use_the_text_and_trigram_indexes() {
     .await;
     assert!(p.contains("search_words_trgm_idx"), "{p}");
     assert!(p.contains("organisations_name_search_idx"), "{p}");
+    // The near misses alone (migration 0026): the first pass is not run again.
+    assert!(!p.contains("organisations_name_prefix_idx"), "{p}");
     let p = plan(
         &mut su,
-        "SELECT * FROM autocomplete_plan('person', 'jean.dup', true, 10, 50, NULL, NULL)",
+        "SELECT * FROM autocomplete_plan('person', 'jean.dup', false, 10, 50, NULL, NULL)",
     )
     .await;
     assert!(
@@ -1135,13 +1160,13 @@ async fn searches_use_the_text_and_trigram_indexes() {
     );
     let p = plan(
         &mut su,
-        "SELECT * FROM autocomplete_plan('organisation', 'contact@dup', true, 10, 50, NULL, NULL)",
+        "SELECT * FROM autocomplete_plan('organisation', 'contact@dup', false, 10, 50, NULL, NULL)",
     )
     .await;
     assert!(p.contains("organisations_email_trgm_idx"), "{p}");
     let p = plan(
         &mut su,
-        "SELECT * FROM autocomplete_plan('mandate', 'm-20', true, 10, 50, NULL, NULL)",
+        "SELECT * FROM autocomplete_plan('mandate', 'm-20', false, 10, 50, NULL, NULL)",
     )
     .await;
     assert!(p.contains("mandates_number_prefix_idx"), "{p}");
@@ -1170,7 +1195,7 @@ async fn searches_use_the_text_and_trigram_indexes() {
     let p = plan(
         &mut su,
         &format!(
-            "SELECT * FROM autocomplete_plan('organisation', 'c', true, 10, 50, '{}', NULL)",
+            "SELECT * FROM autocomplete_plan('organisation', 'c', false, 10, 50, '{}', NULL)",
             seller.id
         ),
     )
@@ -1179,7 +1204,7 @@ async fn searches_use_the_text_and_trigram_indexes() {
     let p = plan(
         &mut su,
         &format!(
-            "SELECT * FROM autocomplete_plan('person', 'm', true, 10, 50, '{}', NULL)",
+            "SELECT * FROM autocomplete_plan('person', 'm', false, 10, 50, '{}', NULL)",
             seller.id
         ),
     )
@@ -1191,7 +1216,7 @@ async fn searches_use_the_text_and_trigram_indexes() {
     );
     let p = plan(
         &mut su,
-        "SELECT * FROM autocomplete_plan('organisation', 'c', true, 10, 50, NULL, NULL)",
+        "SELECT * FROM autocomplete_plan('organisation', 'c', false, 10, 50, NULL, NULL)",
     )
     .await;
     assert!(p.contains("organisations_name_prefix_idx"), "{p}");
@@ -1210,13 +1235,15 @@ async fn searches_use_the_text_and_trigram_indexes() {
     assert_eq!(
         functions_with(
             &mut su,
-            "^(relais_(search|autocomplete)_[a-z]+_ids|search_plan|autocomplete_plan)$",
+            "^(relais_(search|autocomplete)_([a-z]+_)?[a-z]+_ids|search_plan|autocomplete_plan)$",
             "random_page_cost=1.1"
         )
         .await,
         [
             "autocomplete_plan",
             "relais_autocomplete_mandate_ids",
+            "relais_autocomplete_near_organisation_ids",
+            "relais_autocomplete_near_person_ids",
             "relais_autocomplete_organisation_ids",
             "relais_autocomplete_person_ids",
             "relais_search_interaction_ids",
@@ -1531,9 +1558,15 @@ async fn the_vocabulary_tells_when_a_later_word_can_match() {
     tx.commit().await.unwrap();
 }
 
-/// What autocomplete's first pass (no typos) suggests for `text` among `kind`, as the
-/// application role in tenant `tenant`: the ids, unordered.
-async fn first_pass(app: &TestApp, tenant: uuid::Uuid, kind: &str, text: &str) -> Vec<String> {
+/// What one pass of autocomplete suggests for `text` among `kind` (the first pass, or the near
+/// misses alone when `typos`), as the application role in tenant `tenant`: the ids, sorted.
+async fn suggested_ids(
+    app: &TestApp,
+    tenant: uuid::Uuid,
+    kind: &str,
+    text: &str,
+    typos: bool,
+) -> Vec<String> {
     use relais_store::ConnectionTrait;
     let tx = app
         .db
@@ -1543,8 +1576,8 @@ async fn first_pass(app: &TestApp, tenant: uuid::Uuid, kind: &str, text: &str) -
     let rows = tx
         .query_all_raw(sea_orm::Statement::from_sql_and_values(
             sea_orm::DbBackend::Postgres,
-            "SELECT record_id::text AS id FROM autocomplete_ids($1, $2, false, 10, 50, NULL, NULL)",
-            [kind.into(), text.into()],
+            "SELECT record_id::text AS id FROM autocomplete_ids($1, $2, $3, 10, 50, NULL, NULL)",
+            [kind.into(), text.into(), typos.into()],
         ))
         .await
         .unwrap();
@@ -1627,33 +1660,35 @@ async fn texts_of_several_words_match_later_words_in_order() {
     ];
     for (text, expected) in text_sets {
         assert_eq!(
-            first_pass(&app, t.id, "organisation", text).await,
+            suggested_ids(&app, t.id, "organisation", text, false).await,
             sorted(&expected),
             "{text:?}"
         );
     }
     assert!(
-        first_pass(&app, t.id, "organisation", "privee garnier")
+        suggested_ids(&app, t.id, "organisation", "privee garnier", false)
             .await
             .is_empty()
     );
     assert_eq!(
-        first_pass(&app, t.id, "organisation", "gestion garnier").await,
+        suggested_ids(&app, t.id, "organisation", "gestion garnier", false).await,
         [other_order]
     );
     // A later word of a person's name: the second first name.
     assert_eq!(
-        first_pass(&app, t.id, "person", "jean mar").await.len(),
+        suggested_ids(&app, t.id, "person", "jean mar", false)
+            .await
+            .len(),
         2,
         "Jean Martin starts with it, Marie Jean Martin has it later"
     );
     assert!(
-        first_pass(&app, t.id, "person", "jean mar")
+        suggested_ids(&app, t.id, "person", "jean mar", false)
             .await
             .contains(&middle)
     );
     assert!(
-        !first_pass(&app, t.id, "person", "jean mo")
+        !suggested_ids(&app, t.id, "person", "jean mo", false)
             .await
             .contains(&middle)
     );
