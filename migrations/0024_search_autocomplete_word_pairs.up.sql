@@ -7,15 +7,15 @@
 -- common ones among them ("ges", "ion", "tin"), then read every row that has them all to
 -- check the LIKE: 4–25 ms per kind over a million names. Such a text now goes through an index
 -- of the names' pairs of consecutive words after the first word, each pair kept with the first
--- 1 to 4 letters of its second word ("cabinet garnier gestion privee" → 'garnier g' …
--- 'garnier gest', 'gestion p' … 'gestion priv'), and is looked up as its own pairs cut the
--- same way ('garnier gest' & 'gestion priv'; "jean ma" → 'jean ma'). Every key of the
+-- letter and the first three letters of its second word ("cabinet garnier gestion privee" →
+-- 'garnier g', 'garnier ges', 'gestion p', 'gestion pri'), and is looked up as its own pairs
+-- cut the same way ('garnier ges' & 'gestion pri'; "jean ma" → 'jean m'). Every key of the
 -- look-up is an exact one, so GIN reads one posting list per pair of the text: a pair of
 -- words is rare where each of its words may not be (the single word "epargne" left 5,200
 -- rows to read for no match; its pair, none), and no prefix expands into thousands of keys
 -- (measured: 'gestion p':* over whole pairs collected 86,000 entries in 34 ms). The LIKE's
 -- condition, as `strpos`, still decides on the rows the index gives (the pairs must follow
--- each other, and the last word may be longer than four letters): the results are those of
+-- each other, and the words may be longer than the keys): the results are those of
 -- before. A text of one word keeps the trigram LIKE (one word may start a fifth of the names;
 -- the planner then reads the table until a page is found).
 --
@@ -23,25 +23,39 @@
 -- spaces), split on spaces, stored as they are (no stemming, no stop words); quoting each pair
 -- of the text makes the query without parsing any of it as tsquery syntax.
 --
--- Building the two indexes locks writes to organisations and people while it runs (10–11 s
--- each for 1 million organisations and 2 million people here, maintenance_work_mem = 2GB).
+-- The keys cost a write of a name 7–13 µs for a five-word name (one and three letters only:
+-- all four lengths cost twice as much for the same look-up times). Building the two indexes
+-- locks writes to organisations and people while it runs (about 10 s each for 1 million
+-- organisations and 2 million people here, maintenance_work_mem = 2GB).
 
 SET LOCAL search_path = public, extensions;
 
+-- PL/pgSQL rather than SQL: a SQL function with a query cannot be inlined and starts an
+-- executor per call (8.5 µs a name against 2 µs here), which every write of a name pays.
 CREATE FUNCTION relais_search_name_pairs(p_name text) RETURNS tsvector
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
     AS $$
-        SELECT array_to_tsvector(coalesce(array_agg(a.w[i] || ' ' || left(a.w[i + 1], n)), '{}'))
-        FROM (SELECT string_to_array(p_name, ' ') AS w) a,
-             generate_series(2, cardinality(a.w) - 1) AS i,
-             generate_series(1, least(4, length(a.w[i + 1]))) AS n
-    $$;
+DECLARE
+    w constant text[] := string_to_array(p_name, ' ');
+    keys text[] := '{}';
+BEGIN
+    FOR i IN 2 .. cardinality(w) - 1 LOOP
+        keys := keys || (w[i] || ' ' || left(w[i + 1], 1));
+        IF length(w[i + 1]) >= 3 THEN
+            keys := keys || (w[i] || ' ' || left(w[i + 1], 3));
+        END IF;
+    END LOOP;
+    RETURN array_to_tsvector(keys);
+END
+$$;
 
--- The normalised text's pairs of consecutive words, cut like the names'; NULL for one word.
+-- The normalised text's pairs of consecutive words, cut like the names' (three letters of the
+-- second word when it has them, else one); NULL for one word.
 CREATE FUNCTION relais_search_name_pairs_query(p_norm text) RETURNS tsquery
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $$
-        SELECT string_agg(quote_literal(a.w[i] || ' ' || left(a.w[i + 1], 4)), ' & '
+        SELECT string_agg(quote_literal(a.w[i] || ' ' || left(a.w[i + 1],
+                              CASE WHEN length(a.w[i + 1]) >= 3 THEN 3 ELSE 1 END)), ' & '
                           ORDER BY i)::tsquery
         FROM (SELECT string_to_array(p_norm, ' ') AS w) a,
              generate_series(1, cardinality(a.w) - 1) AS i

@@ -1654,7 +1654,7 @@ async fn texts_of_several_words_match_later_words_in_order() {
             vec![&later, &starts, &punctuated, &longer_word],
         ),
         ("gestion privee", vec![&later, &starts, &punctuated, &apart]),
-        // Four letters are indexed; the fifth and later are checked on the row.
+        // Three letters are indexed; the fourth and later are checked on the row.
         ("gestion privi", vec![&privilege]),
         ("garnier gestion privees", vec![]),
     ];
