@@ -196,6 +196,13 @@ async fn main() -> Result<()> {
     describe(&mut admin, &[big, small]).await?;
     prewarm(&mut admin).await?;
     let big_owner = users(&mut admin, big).await?[0];
+    // The same user seen as a member of a team: the records owned by the team's 10 users
+    // (a fifth of the tenant's).
+    let big_team: Option<Uuid> = sqlx::query("SELECT team_id FROM users WHERE id = $1")
+        .bind(big_owner)
+        .fetch_one(&mut admin)
+        .await?
+        .get("team_id");
     admin.close().await?;
 
     let db = Db::connect(&DbConfig {
@@ -213,6 +220,20 @@ async fn main() -> Result<()> {
         Run::Autocomplete(big, Visibility::All),
         Run::Search(big, Visibility::Own { user: big_owner }),
         Run::Autocomplete(big, Visibility::Own { user: big_owner }),
+        Run::Search(
+            big,
+            Visibility::Team {
+                user: big_owner,
+                team: big_team,
+            },
+        ),
+        Run::Autocomplete(
+            big,
+            Visibility::Team {
+                user: big_owner,
+                team: big_team,
+            },
+        ),
         Run::Search(small, Visibility::All),
         Run::Autocomplete(small, Visibility::All),
     ];
@@ -503,7 +524,7 @@ impl Run {
     fn label(&self) -> String {
         let scope = |v: &Visibility| match v {
             Visibility::All => "all records",
-            Visibility::Team { .. } => "team",
+            Visibility::Team { .. } => "team records",
             Visibility::Own { .. } => "own records",
         };
         match self {

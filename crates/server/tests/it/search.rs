@@ -1221,6 +1221,23 @@ async fn searches_use_the_text_and_trigram_indexes() {
     .await;
     assert!(p.contains("organisations_name_prefix_idx"), "{p}");
 
+    // A team scope over interactions (migration 0027): the team's authors as one array, an
+    // index condition, rather than an OR with a subquery checked on every row.
+    let team = app.create_team(&t, "Ventes").await;
+    let member = app
+        .create_user(&t, "member@acme.test", "user", Some(team))
+        .await;
+    let p = plan(
+        &mut su,
+        &format!(
+            "SELECT * FROM search_plan('interaction', 'suivi', false, 10, 200, '{}', '{team}', \
+             NULL, NULL, NULL, NULL, NULL)",
+            member.id
+        ),
+    )
+    .await;
+    assert!(p.contains("author_id = ANY"), "{p}");
+
     // The small tables' look-ups never gamble on a sequential scan (migration 0021): a word
     // missing from the statistics is estimated at 0.5 % of the rows, and a scan expected to
     // stop early reads the whole table when the word is not there. Functions recreated by a
