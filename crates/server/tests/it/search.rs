@@ -1722,3 +1722,30 @@ async fn texts_of_several_words_match_later_words_in_order() {
         "{res}"
     );
 }
+
+#[tokio::test]
+async fn a_statement_edit_that_does_not_fit_changes_nothing() {
+    let app = spawn_app().await;
+    let mut su = app.superuser().await;
+    let before: String = sqlx::query_scalar("SELECT search_sql('interaction')")
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+    // The migrations' in-place edits (0024…): a text that is not there, or not as often as
+    // said, is refused.
+    for (old, count) in [("no such text", 1), ("search_vector", 1)] {
+        let err =
+            sqlx::query("SELECT relais_search_edit_function('search_sql(text)', $1, 'x', $2)")
+                .bind(old)
+                .bind(count)
+                .execute(&mut su)
+                .await
+                .unwrap_err();
+        assert!(err.to_string().contains("time(s), not"), "{err}");
+    }
+    let after: String = sqlx::query_scalar("SELECT search_sql('interaction')")
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+}
