@@ -193,6 +193,12 @@ async fn main() -> Result<()> {
     let big = BIG.scaled(args.scale);
     let small = SMALL.scaled(args.scale);
     generate(&mut admin, &args, &[big, small]).await?;
+    // What the job worker does every hour (migration 0028): the planner's word frequencies,
+    // by which search_ids() chooses a look-up.
+    let words: i32 = sqlx::query_scalar("SELECT relais_search_refresh_frequencies()")
+        .fetch_one(&mut admin)
+        .await?;
+    println!("word frequencies: {words} common lexemes");
     describe(&mut admin, &[big, small]).await?;
     prewarm(&mut admin).await?;
     let big_owner = users(&mut admin, big).await?[0];

@@ -33,7 +33,7 @@ pub struct WorkerConfig {
     pub batch: i32,
     /// Days in an open pipeline stage before an organisation is reported stuck.
     pub stuck_days: i32,
-    /// How often the stuck scan runs.
+    /// How often the stuck scan (and the refresh of the search's word frequencies) runs.
     pub stuck_scan_every: Duration,
 }
 
@@ -73,6 +73,11 @@ pub async fn run(db: Db, mailer: Mailer, cfg: WorkerConfig, mut shutdown: watch:
                 Ok(0) => {}
                 Ok(n) => tracing::info!(alerts = n, "stuck pipeline records reported"),
                 Err(e) => tracing::error!(error = ?e, "stuck scan failed"),
+            }
+            // As often: the word frequencies the searches choose their look-ups by.
+            match relais_store::search::refresh_word_frequencies(&db).await {
+                Ok(n) => tracing::debug!(words = n, "search word frequencies refreshed"),
+                Err(e) => tracing::error!(error = ?e, "search word frequencies refresh failed"),
             }
         }
         match run_once(&db, &mailer, &cfg).await {

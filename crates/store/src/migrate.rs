@@ -55,7 +55,8 @@ async fn grant_app_role(conn: &mut PgConnection, role: &str) -> Result<()> {
          REVOKE ALL ON TABLE _sqlx_migrations FROM {role};
          GRANT SELECT ON TABLE _sqlx_migrations TO {role};
          GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role};
-         GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {role};"
+         GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {role};
+         REVOKE ALL ON TABLE search_word_frequencies FROM {role};"
     );
     sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
         .execute(&mut *conn)

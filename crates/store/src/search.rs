@@ -387,6 +387,22 @@ pub async fn search_all(
     futures_util::future::try_join_all(per_kind).await
 }
 
+/// Copies the planner's statistics of the text columns (their most common words and the share
+/// of rows each is in, migration 0028) where the search functions read them to choose, per
+/// statement, between one word look-up and the eighth-first one. Returns the number of words.
+/// The job worker runs it every hour; until it has run, every look-up is the single one.
+pub async fn refresh_word_frequencies(db: &Db) -> Result<i32> {
+    let tx = db.platform_tx().await?;
+    let row = tx
+        .query_one_raw(crate::stmt(
+            "SELECT relais_search_refresh_frequencies() AS n",
+            [],
+        ))
+        .await?;
+    tx.commit().await?;
+    Ok(row.map(|r| r.try_get("", "n")).transpose()?.unwrap_or(0))
+}
+
 /// Whether near misses (typos) can add suggestions of this kind: names only.
 fn has_names(t: SearchType) -> bool {
     matches!(t, SearchType::Organisation | SearchType::Person)

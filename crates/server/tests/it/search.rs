@@ -1263,6 +1263,8 @@ async fn searches_use_the_text_and_trigram_indexes() {
             "relais_autocomplete_near_person_ids",
             "relais_autocomplete_organisation_ids",
             "relais_autocomplete_person_ids",
+            "relais_search_head_organisation_ids",
+            "relais_search_head_person_ids",
             "relais_search_interaction_ids",
             "relais_search_mandate_ids",
             "relais_search_organisation_ids",
@@ -1748,4 +1750,167 @@ async fn a_statement_edit_that_does_not_fit_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn words_of_middling_frequency_read_an_eighth_first() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let other = app.create_tenant("other").await;
+    let mut su = app.superuser().await;
+    // 76,000 organisations in acme, 4,000 in the other tenant. In acme 1,520 are "Dupuis" (2 %
+    // of all rows: a common word, not a dense one), only 38 of them with an id in the eighth
+    // read first (last byte 0x05; 0xc8 outside it); a quarter of all are in Paris (dense).
+    for (tenant, owner, n) in [
+        (t.id, t.admin.id, 76_000),
+        (other.id, other.admin.id, 4_000),
+    ] {
+        sqlx::query(
+            "INSERT INTO organisations (tenant_id, id, name, type, city, owner_id)
+             SELECT $1, (substr(md5($1::text || i), 1, 30)
+                         || CASE WHEN dupuis AND (i / 50) % 40 = 0 OR NOT dupuis AND i % 8 = 0
+                                 THEN '05' ELSE 'c8' END)::uuid,
+                    CASE WHEN dupuis THEN 'Cabinet Dupuis ' || i ELSE 'Société ' || md5(i::text) END,
+                    'investor', (ARRAY['Paris','Lyon','Nantes','Lille'])[1 + i % 4], $2
+             FROM generate_series(1, $4) AS i, LATERAL (SELECT $3 AND i % 50 = 0 AS dupuis) d",
+        )
+        .bind(tenant)
+        .bind(owner)
+        .bind(tenant == t.id)
+        .bind(n)
+        .execute(&mut su)
+        .await
+        .unwrap();
+    }
+    sqlx::query("VACUUM ANALYZE organisations")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    // Until the worker copies the planner's statistics, every look-up is the single one.
+    let pays = "SELECT relais_search_head_pays('organisation', relais_search_loose_query($1))";
+    let before: bool = sqlx::query_scalar(pays)
+        .bind("Dupuis")
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+    assert!(!before);
+    let words: i32 = sqlx::query_scalar("SELECT relais_search_refresh_frequencies()")
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+    assert!(words > 0);
+    for (q, expected) in [
+        ("Dupuis", true),
+        // Dense: found by reading the table until a page matches.
+        ("Paris", false),
+        ("Société", false),
+        // Two common words together: too few matches for the eighth to fill a page.
+        ("Dupuis Paris", false),
+        // Not among the common words: few matches, one look-up.
+        ("Quimper", false),
+        ("du", false),
+    ] {
+        let got: bool = sqlx::query_scalar(pays)
+            .bind(q)
+            .fetch_one(&mut su)
+            .await
+            .unwrap();
+        assert_eq!(got, expected, "{q}");
+    }
+
+    sqlx::query("SET ROLE relais_owner")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
+        .bind(t.id.to_string())
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let all = "10, 100, NULL, NULL, NULL, NULL, NULL, NULL, NULL";
+    let p = plan(
+        &mut su,
+        &format!("SELECT * FROM search_plan('organisation', 'Dupuis', false, {all})"),
+    )
+    .await;
+    // The eighth's index first, then the whole index for the rest.
+    let head = p.find("organisations_search_head_idx");
+    let rest = p.find("organisations_search_idx");
+    assert!(head.is_some() && rest.is_some() && head < rest, "{p}");
+    let p = plan(
+        &mut su,
+        &format!("SELECT * FROM search_plan('organisation', 'Paris', false, {all})"),
+    )
+    .await;
+    assert!(!p.contains("organisations_search_head_idx"), "{p}");
+    // An own scope: the owner-led index, one look-up.
+    let p = plan(
+        &mut su,
+        &format!(
+            "SELECT * FROM search_plan('organisation', 'Dupuis', false, 10, 100, '{}', NULL, \
+             NULL, NULL, NULL, NULL, NULL)",
+            t.admin.id
+        ),
+    )
+    .await;
+    assert!(!p.contains("organisations_search_head_idx"), "{p}");
+    // The candidates: the eighth's 38 first, the page completed from the rest.
+    let candidates = "SELECT count(*) FILTER (WHERE get_byte(uuid_send(record_id), 15) < 32), \
+                      count(*), count(DISTINCT record_id) \
+                      FROM search_ids('organisation', 'Dupuis', false, 10, 100, NULL, NULL, \
+                                      NULL, NULL, NULL, NULL, NULL)";
+    let counts: (i64, i64, i64) = sqlx::query_as(candidates).fetch_one(&mut su).await.unwrap();
+    assert_eq!(counts, (38, 100, 100));
+    sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
+    // The copied statistics hold words of every tenant: the application role cannot read them.
+    sqlx::query("SET ROLE relais_app")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let err = sqlx::query("SELECT count(*) FROM search_word_frequencies")
+        .execute(&mut su)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("permission denied"), "{err}");
+    sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
+
+    // Through the API: a page of Dupuis, the cap counted; none for the other tenant; "Dupuis
+    // Paris" (a quarter of them) found whole, by the single look-up.
+    let res = search(
+        &app,
+        &t.admin.token,
+        &[("q", "Dupuis"), ("types", "organisation")],
+    )
+    .await;
+    assert_eq!(group(&res, "organisation")["total"], 100, "{res}");
+    assert_eq!(hits(&res, "organisation").len(), 10, "{res}");
+    let res = search(
+        &app,
+        &t.admin.token,
+        &[("q", "Dupuis Paris"), ("types", "organisation")],
+    )
+    .await;
+    assert_eq!(group(&res, "organisation")["total"], 100, "{res}");
+    let res = search(&app, &other.admin.token, &[("q", "Dupuis")]).await;
+    assert!(hits(&res, "organisation").is_empty(), "{res}");
+
+    // With a page of matches in the eighth, the rest is not read: 200 more Dupuis, all in it.
+    sqlx::query(
+        "INSERT INTO organisations (tenant_id, id, name, type, owner_id)
+         SELECT $1, (substr(md5('more' || i), 1, 30) || '07')::uuid, 'Dupuis Frères ' || i,
+                'investor', $2
+         FROM generate_series(1, 200) AS i",
+    )
+    .bind(t.id)
+    .bind(t.admin.id)
+    .execute(&mut su)
+    .await
+    .unwrap();
+    sqlx::query("SET ROLE relais_owner")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let counts: (i64, i64, i64) = sqlx::query_as(candidates).fetch_one(&mut su).await.unwrap();
+    assert_eq!(counts, (100, 100, 100));
+    sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
 }
