@@ -139,35 +139,13 @@ SELECT relais_search_make_candidate(
 FROM unnest(ARRAY['organisation', 'person']) AS k;
 
 -- relais_search_rebuild_candidates() (0024) makes the split ones again from their own text.
-CREATE OR REPLACE FUNCTION relais_search_rebuild_candidates() RETURNS void
-    LANGUAGE plpgsql
-    SET search_path = pg_catalog, public, extensions
-    AS $$
-DECLARE
-    f record;
-    kind text;
-    body text;
-BEGIN
-    FOR f IN SELECT p.oid, p.proname FROM pg_proc p
-             WHERE p.pronamespace = 'public'::regnamespace
-               AND p.proname ~ '^relais_(search|autocomplete)_([a-z]+_)?[a-z]+_ids$' LOOP
-        kind := substring(f.proname FROM '_([a-z]+)_ids$');
-        -- One statement per branch: each is parsed when it first runs, so a statement text
-        -- that a later migration adds (autocomplete_near_sql, 0026) is named here already.
+SELECT relais_search_edit_function('relais_search_rebuild_candidates()', $q$
+        IF f.proname LIKE 'relais\_search\_%' THEN
+$q$, $q$
         IF f.proname LIKE 'relais\_search\_head\_%' THEN
             body := search_head_sql(kind);
         ELSIF f.proname LIKE 'relais\_search\_%' THEN
-            body := search_sql(kind);
-        ELSIF f.proname LIKE 'relais\_autocomplete\_near\_%' THEN
-            body := autocomplete_near_sql(kind);
-        ELSE
-            body := autocomplete_sql(kind);
-        END IF;
-        PERFORM relais_search_make_candidate(f.proname, f.oid, body);
-    END LOOP;
-END
-$$;
-REVOKE ALL ON FUNCTION relais_search_rebuild_candidates() FROM PUBLIC;
+$q$, 1);
 
 -- The planner's most common lexemes of each kind's text column and their frequencies (share of
 -- the rows, all tenants together, as ANALYZE last sampled them): what pg_stats shows the
@@ -331,19 +309,15 @@ BEGIN
 END
 $$;
 
--- search_plan() of 0014: the statement search_ids() would choose.
-CREATE OR REPLACE FUNCTION search_plan(
-    p_kind text, p_query text, p_web boolean, p_limit integer, p_cap integer,
-    p_vis_user uuid, p_vis_team uuid,
-    p_categories text[], p_statuses text[], p_city text,
-    p_created_from timestamptz, p_created_to timestamptz)
-    RETURNS SETOF text
-    LANGUAGE plpgsql
-    SET search_path = pg_catalog, public, extensions
-    SET pg_trgm.word_similarity_threshold = 0.5
-    SET random_page_cost = 1.1
-    AS $$
-DECLARE
+-- search_plan() (0014): the statement search_ids() would choose.
+SELECT relais_search_edit_function(
+    'search_plan(text, text, boolean, integer, integer, uuid, uuid, text[], text[], text, timestamptz, timestamptz)',
+    $q$
+    a record := relais_search_args(p_query, p_web,
+        NOT p_web AND p_kind IN ('organisation', 'person'));
+BEGIN
+    RETURN QUERY EXECUTE 'EXPLAIN ' || search_sql(p_kind)
+$q$, $q$
     a record := relais_search_args(p_query, p_web,
         NOT p_web AND p_kind IN ('organisation', 'person'));
     -- (Run by a role that may not read the frequencies, the plain statement.)
@@ -354,16 +328,6 @@ DECLARE
 BEGIN
     RETURN QUERY EXECUTE 'EXPLAIN '
         || CASE WHEN head THEN search_head_sql(p_kind) ELSE search_sql(p_kind) END
-        USING p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses, p_city,
-              p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email, a.email_like,
-              p_limit, a.code, a.names;
-    -- The vocabulary look-up of the first word the typo branch would correct.
-    IF a.names IS NOT NULL THEN
-        RETURN QUERY EXECUTE 'EXPLAIN ' || relais_search_words_sql()
-            USING a.tenant, (SELECT w FROM unnest(string_to_array(a.norm, ' ')) AS w
-                             WHERE length(w) >= 4 LIMIT 1);
-    END IF;
-END
-$$;
+$q$, 1);
 
 SELECT relais_search_refresh_frequencies();
