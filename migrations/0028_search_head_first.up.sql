@@ -161,6 +161,17 @@ CREATE TABLE search_word_frequencies (
     PRIMARY KEY (kind, lexeme)
 );
 REVOKE ALL ON TABLE search_word_frequencies FROM PUBLIC;
+-- Not a tenant's table (no tenant column: statistics of all tenants together), so no tenant
+-- policy: only the owner role (the search functions, SECURITY DEFINER) reads or writes it, even
+-- where another role is granted the table.
+ALTER TABLE search_word_frequencies ENABLE ROW LEVEL SECURITY;
+ALTER TABLE search_word_frequencies FORCE ROW LEVEL SECURITY;
+DO $do$
+BEGIN
+    EXECUTE format('CREATE POLICY owner_only ON search_word_frequencies TO %I '
+                   'USING (true) WITH CHECK (true)', current_user);
+END
+$do$;
 
 -- Copies the statistics again; returns the number of lexemes. Run by the job worker every hour
 -- and by this migration; an empty table means one look-up per kind, as before.

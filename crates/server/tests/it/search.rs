@@ -1873,6 +1873,25 @@ async fn words_of_middling_frequency_read_an_eighth_first() {
         .unwrap_err();
     assert!(err.to_string().contains("permission denied"), "{err}");
     sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
+    // Nor would a grant let it: only the owner role's policy exists.
+    sqlx::query("GRANT SELECT ON search_word_frequencies TO relais_app")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    sqlx::query("SET ROLE relais_app")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM search_word_frequencies")
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+    assert_eq!(seen, 0);
+    sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
+    sqlx::query("REVOKE SELECT ON search_word_frequencies FROM relais_app")
+        .execute(&mut su)
+        .await
+        .unwrap();
 
     // Through the API: a page of Dupuis, the cap counted; none for the other tenant; "Dupuis
     // Paris" (a quarter of them) found whole, by the single look-up.
