@@ -87,100 +87,144 @@ CREATE OR REPLACE FUNCTION import_refresh_statistics() RETURNS void
     END
     $$;
 
--- Helpers for this migration and the later ones, so that a change to one statement does not
--- copy every statement, nor every function made from them.
---
--- relais_search_edit_function(f, old, new, n): makes function f again with `old` replaced by
--- `new` in its definition (pg_get_functiondef), after checking that `old` occurs exactly n times:
--- a statement text (autocomplete_sql(), search_sql()) changes in place, and an edit that no
--- longer fits the text it was written for fails instead of doing nothing.
-CREATE FUNCTION relais_search_edit_function(p_fn regprocedure, p_old text, p_new text,
-                                            p_count integer)
-    RETURNS void
-    LANGUAGE plpgsql
+-- 0014's statements, the word branch (`words`) rewritten as above.
+CREATE OR REPLACE FUNCTION autocomplete_sql(p_kind text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE STRICT
     SET search_path = pg_catalog, public, extensions
-    AS $$
-DECLARE
-    def constant text := pg_get_functiondef(p_fn);
-    found constant integer := cardinality(string_to_array(def, p_old)) - 1;
+    AS $f$
 BEGIN
-    IF found <> p_count THEN
-        RAISE EXCEPTION '% holds % % time(s), not %', p_fn, quote_literal(p_old), found, p_count;
-    END IF;
-    EXECUTE replace(def, p_old, p_new);
+    CASE p_kind
+    WHEN 'organisation' THEN
+        RETURN format($s$
+            WITH names AS (
+                SELECT o.id FROM organisations o
+                WHERE o.tenant_id = $11 AND o.deleted_at IS NULL
+                  AND relais_search_org_name_vector(o.name) @@ $18
+                  AND %1$s
+                LIMIT $3),
+            emails AS (
+                SELECT o.id FROM organisations o
+                WHERE o.tenant_id = $11 AND o.deleted_at IS NULL AND lower(o.email) LIKE $15
+                  AND %1$s
+                LIMIT $16),
+            starts AS MATERIALIZED (
+                SELECT o.id FROM organisations o
+                WHERE o.tenant_id = $11 AND o.deleted_at IS NULL
+                  AND (o.search_name COLLATE "C") >= $13
+                  AND (o.search_name COLLATE "C") < $13 || chr(1114111)
+                  AND %1$s
+                ORDER BY (o.search_name COLLATE "C") LIMIT $16),
+            words AS (
+                SELECT o.id FROM organisations o
+                WHERE o.tenant_id = $11 AND o.deleted_at IS NULL
+                  AND CASE WHEN strpos($13, ' ') > 0
+                      THEN relais_search_name_pairs(o.search_name)
+                               @@ relais_search_name_pairs_query($13)
+                           AND strpos(o.search_name, ' ' || $13) > 0
+                      ELSE o.search_name LIKE '%% ' || $13 || '%%' END
+                  AND %1$s
+                LIMIT $3)
+            (SELECT id FROM starts)
+            UNION
+            (SELECT id FROM words
+             WHERE length($13) >= 2 AND (SELECT count(*) FROM starts) < $16
+               AND (SELECT relais_search_word_starts($13)))
+            UNION
+            (SELECT id FROM names
+             WHERE $2 AND $18 IS NOT NULL
+               AND (SELECT count(*) FROM starts)
+                   + (SELECT count(*) FROM (SELECT FROM words LIMIT $16) w) < $16)
+            UNION
+            (SELECT id FROM emails WHERE length($14) >= 3 AND $14 ~ '[@.]')$s$,
+            relais_search_scope_sql('o', 'owner_id'));
+    WHEN 'person' THEN
+        RETURN format($s$
+            WITH names AS (
+                SELECT p.id FROM people p
+                WHERE p.tenant_id = $11 AND p.deleted_at IS NULL
+                  AND relais_search_person_name_vector(p.first_name, p.last_name) @@ $18
+                  AND %1$s
+                LIMIT $3),
+            emails AS (
+                SELECT p.id FROM people p
+                WHERE p.tenant_id = $11 AND p.deleted_at IS NULL AND p.email LIKE $15
+                  AND %1$s
+                LIMIT $16),
+            starts AS MATERIALIZED (
+                (SELECT p.id FROM people p
+                 WHERE p.tenant_id = $11 AND p.deleted_at IS NULL
+                   AND (p.search_name COLLATE "C") >= $13
+                   AND (p.search_name COLLATE "C") < $13 || chr(1114111)
+                   AND %1$s
+                 ORDER BY (p.search_name COLLATE "C") LIMIT $16)
+                UNION
+                (SELECT p.id FROM people p
+                 WHERE p.tenant_id = $11 AND p.deleted_at IS NULL
+                   AND (relais_search_norm(p.last_name) COLLATE "C") >= $13
+                   AND (relais_search_norm(p.last_name) COLLATE "C") < $13 || chr(1114111)
+                   AND %1$s
+                 ORDER BY (relais_search_norm(p.last_name) COLLATE "C") LIMIT $16)),
+            words AS (
+                SELECT p.id FROM people p
+                WHERE p.tenant_id = $11 AND p.deleted_at IS NULL
+                  AND CASE WHEN strpos($13, ' ') > 0
+                      THEN relais_search_name_pairs(p.search_name)
+                               @@ relais_search_name_pairs_query($13)
+                           AND strpos(p.search_name, ' ' || $13) > 0
+                      ELSE p.search_name LIKE '%% ' || $13 || '%%' END
+                  AND %1$s
+                LIMIT $3)
+            (SELECT id FROM starts)
+            UNION
+            (SELECT id FROM words
+             WHERE length($13) >= 2 AND (SELECT count(*) FROM starts) < $16
+               AND (SELECT relais_search_word_starts($13)))
+            UNION
+            (SELECT id FROM names
+             WHERE $2 AND $18 IS NOT NULL
+               AND (SELECT count(*) FROM starts)
+                   + (SELECT count(*) FROM (SELECT FROM words LIMIT $16) w) < $16)
+            UNION
+            (SELECT id FROM emails WHERE length($14) >= 3 AND $14 ~ '[@.]')$s$,
+            relais_search_scope_sql('p', 'owner_id'));
+    WHEN 'mandate' THEN
+        RETURN format($s$
+            SELECT m.id FROM mandates m
+            WHERE m.tenant_id = $11 AND m.deleted_at IS NULL
+              AND (m.number COLLATE "C") >= $17
+              AND (m.number COLLATE "C") < $17 || chr(1114111)
+              AND %1$s
+            ORDER BY (m.number COLLATE "C") LIMIT $16$s$,
+            relais_search_scope_sql('m', 'owner_id'));
+    ELSE
+        RAISE EXCEPTION 'unknown autocomplete kind %', p_kind
+            USING ERRCODE = 'invalid_parameter_value';
+    END CASE;
 END
-$$;
+$f$;
 
--- relais_search_make_candidate(name, like, statement): makes candidate function `name` run
--- `statement`, with the arguments, result and settings (SET clauses: 0014, 0021, 0022) of the
--- candidate function `like`: the function itself when it is made again, a sibling when new.
-CREATE FUNCTION relais_search_make_candidate(p_name text, p_like regprocedure, p_sql text)
-    RETURNS void
-    LANGUAGE plpgsql
-    SET search_path = pg_catalog, public, extensions
-    AS $$
-BEGIN
-    EXECUTE format('CREATE OR REPLACE FUNCTION public.%I(%s) RETURNS %s LANGUAGE plpgsql '
-                   'STABLE ROWS 50%s AS %L',
-                   p_name, pg_get_function_arguments(p_like), pg_get_function_result(p_like),
-                   (SELECT coalesce(string_agg(format(' SET %s = %s', split_part(c, '=', 1),
-                                                      substr(c, strpos(c, '=') + 1)), ''), '')
-                    FROM pg_proc p CROSS JOIN unnest(p.proconfig) AS c
-                    WHERE p.oid = p_like),
-                   'BEGIN RETURN QUERY ' || p_sql || '; END');
-END
-$$;
-
--- relais_search_rebuild_candidates(): makes every candidate function (relais_search_<kind>_ids,
--- relais_autocomplete_<kind>_ids, relais_autocomplete_near_<kind>_ids) again from the current
--- text of its statement.
-CREATE FUNCTION relais_search_rebuild_candidates() RETURNS void
-    LANGUAGE plpgsql
-    SET search_path = pg_catalog, public, extensions
-    AS $$
-DECLARE
-    f record;
-    kind text;
-    body text;
-BEGIN
-    FOR f IN SELECT p.oid, p.proname FROM pg_proc p
-             WHERE p.pronamespace = 'public'::regnamespace
-               AND p.proname ~ '^relais_(search|autocomplete)_([a-z]+_)?[a-z]+_ids$' LOOP
-        kind := substring(f.proname FROM '_([a-z]+)_ids$');
-        -- One statement per branch: each is parsed when it first runs, so a statement text
-        -- that a later migration adds (autocomplete_near_sql, 0026) is named here already.
-        IF f.proname LIKE 'relais\_search\_%' THEN
-            body := search_sql(kind);
-        ELSIF f.proname LIKE 'relais\_autocomplete\_near\_%' THEN
-            body := autocomplete_near_sql(kind);
-        ELSE
-            body := autocomplete_sql(kind);
-        END IF;
-        PERFORM relais_search_make_candidate(f.proname, f.oid, body);
-    END LOOP;
-END
-$$;
-REVOKE ALL ON FUNCTION relais_search_edit_function(regprocedure, text, text, integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION relais_search_make_candidate(text, regprocedure, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION relais_search_rebuild_candidates() FROM PUBLIC;
-
--- 0014's autocomplete statements, their word branch (`words`) as above, for organisations (o)
--- and people (p).
+-- The functions that run the statements, made again from the new text (same parameters and
+-- settings as 0014 and 0022).
 DO $do$
 DECLARE
-    a text;
+    k text;
+    params constant text := 'p_query text, p_web boolean, p_cap integer, p_vis_user uuid, '
+        'p_vis_team uuid, p_categories text[], p_statuses text[], p_city text, '
+        'p_created_from timestamptz, p_created_to timestamptz, p_tenant uuid, '
+        'p_tsquery tsquery, p_norm text, p_email text, p_email_like text, p_limit integer, '
+        'p_code text, p_names tsquery';
+    create_fn constant text := $f$
+        CREATE OR REPLACE FUNCTION %I(%s) RETURNS TABLE (record_id uuid)
+            LANGUAGE plpgsql STABLE ROWS 50
+            SET search_path = pg_catalog, public, extensions
+            SET plan_cache_mode = force_custom_plan
+            SET jit = off
+            SET random_page_cost = 1.1
+            AS %L$f$;
 BEGIN
-    FOREACH a IN ARRAY ARRAY['o', 'p'] LOOP
-        PERFORM relais_search_edit_function('autocomplete_sql(text)', replace($old$
-                  AND {a}.search_name LIKE '%% ' || $13 || '%%'
-$old$, '{a}', a), replace($new$
-                  AND CASE WHEN strpos($13, ' ') > 0
-                      THEN relais_search_name_pairs({a}.search_name)
-                               @@ relais_search_name_pairs_query($13)
-                           AND strpos({a}.search_name, ' ' || $13) > 0
-                      ELSE {a}.search_name LIKE '%% ' || $13 || '%%' END
-$new$, '{a}', a), 1);
+    FOREACH k IN ARRAY ARRAY['organisation', 'person'] LOOP
+        EXECUTE format(create_fn, 'relais_autocomplete_' || k || '_ids', params,
+                       'BEGIN RETURN QUERY ' || autocomplete_sql(k) || '; END');
     END LOOP;
 END
 $do$;
-SELECT relais_search_rebuild_candidates();

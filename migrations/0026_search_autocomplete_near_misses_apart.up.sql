@@ -19,35 +19,99 @@ SET LOCAL search_path = public, extensions;
 -- not a superuser) once its library is loaded in the session (as in 0014).
 SELECT similarity('', '');
 
--- The first-pass statements (0014, 0024) without the near-miss branch: its CTE (`names`) and
--- its arm of the UNION, for organisations (o) and people (p).
-DO $do$
-DECLARE
-    k record;
+-- 0024's first-pass statements without the near-miss branch (`names`).
+CREATE OR REPLACE FUNCTION autocomplete_sql(p_kind text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE STRICT
+    SET search_path = pg_catalog, public, extensions
+    AS $f$
 BEGIN
-    FOR k IN SELECT * FROM (VALUES
-        ('o', 'organisations', 'relais_search_org_name_vector(o.name)'),
-        ('p', 'people', 'relais_search_person_name_vector(p.first_name, p.last_name)')) AS v(a, tab, vec)
-    LOOP
-        PERFORM relais_search_edit_function('autocomplete_sql(text)', format($old$
-            WITH names AS (
-                SELECT %1$s.id FROM %2$s %1$s
-                WHERE %1$s.tenant_id = $11 AND %1$s.deleted_at IS NULL
-                  AND %3$s @@ $18
-                  AND %%1$s
-                LIMIT $3),
-            emails AS ($old$, k.a, k.tab, k.vec), $new$
-            WITH emails AS ($new$, 1);
-    END LOOP;
-    PERFORM relais_search_edit_function('autocomplete_sql(text)', $old$
+    CASE p_kind
+    WHEN 'organisation' THEN
+        RETURN format($s$
+            WITH emails AS (
+                SELECT o.id FROM organisations o
+                WHERE o.tenant_id = $11 AND o.deleted_at IS NULL AND lower(o.email) LIKE $15
+                  AND %1$s
+                LIMIT $16),
+            starts AS MATERIALIZED (
+                SELECT o.id FROM organisations o
+                WHERE o.tenant_id = $11 AND o.deleted_at IS NULL
+                  AND (o.search_name COLLATE "C") >= $13
+                  AND (o.search_name COLLATE "C") < $13 || chr(1114111)
+                  AND %1$s
+                ORDER BY (o.search_name COLLATE "C") LIMIT $16),
+            words AS (
+                SELECT o.id FROM organisations o
+                WHERE o.tenant_id = $11 AND o.deleted_at IS NULL
+                  AND CASE WHEN strpos($13, ' ') > 0
+                      THEN relais_search_name_pairs(o.search_name)
+                               @@ relais_search_name_pairs_query($13)
+                           AND strpos(o.search_name, ' ' || $13) > 0
+                      ELSE o.search_name LIKE '%% ' || $13 || '%%' END
+                  AND %1$s
+                LIMIT $3)
+            (SELECT id FROM starts)
             UNION
-            (SELECT id FROM names
-             WHERE $2 AND $18 IS NOT NULL
-               AND (SELECT count(*) FROM starts)
-                   + (SELECT count(*) FROM (SELECT FROM words LIMIT $16) w) < $16)
-$old$, E'\n', 2);
+            (SELECT id FROM words
+             WHERE length($13) >= 2 AND (SELECT count(*) FROM starts) < $16
+               AND (SELECT relais_search_word_starts($13)))
+            UNION
+            (SELECT id FROM emails WHERE length($14) >= 3 AND $14 ~ '[@.]')$s$,
+            relais_search_scope_sql('o', 'owner_id'));
+    WHEN 'person' THEN
+        RETURN format($s$
+            WITH emails AS (
+                SELECT p.id FROM people p
+                WHERE p.tenant_id = $11 AND p.deleted_at IS NULL AND p.email LIKE $15
+                  AND %1$s
+                LIMIT $16),
+            starts AS MATERIALIZED (
+                (SELECT p.id FROM people p
+                 WHERE p.tenant_id = $11 AND p.deleted_at IS NULL
+                   AND (p.search_name COLLATE "C") >= $13
+                   AND (p.search_name COLLATE "C") < $13 || chr(1114111)
+                   AND %1$s
+                 ORDER BY (p.search_name COLLATE "C") LIMIT $16)
+                UNION
+                (SELECT p.id FROM people p
+                 WHERE p.tenant_id = $11 AND p.deleted_at IS NULL
+                   AND (relais_search_norm(p.last_name) COLLATE "C") >= $13
+                   AND (relais_search_norm(p.last_name) COLLATE "C") < $13 || chr(1114111)
+                   AND %1$s
+                 ORDER BY (relais_search_norm(p.last_name) COLLATE "C") LIMIT $16)),
+            words AS (
+                SELECT p.id FROM people p
+                WHERE p.tenant_id = $11 AND p.deleted_at IS NULL
+                  AND CASE WHEN strpos($13, ' ') > 0
+                      THEN relais_search_name_pairs(p.search_name)
+                               @@ relais_search_name_pairs_query($13)
+                           AND strpos(p.search_name, ' ' || $13) > 0
+                      ELSE p.search_name LIKE '%% ' || $13 || '%%' END
+                  AND %1$s
+                LIMIT $3)
+            (SELECT id FROM starts)
+            UNION
+            (SELECT id FROM words
+             WHERE length($13) >= 2 AND (SELECT count(*) FROM starts) < $16
+               AND (SELECT relais_search_word_starts($13)))
+            UNION
+            (SELECT id FROM emails WHERE length($14) >= 3 AND $14 ~ '[@.]')$s$,
+            relais_search_scope_sql('p', 'owner_id'));
+    WHEN 'mandate' THEN
+        RETURN format($s$
+            SELECT m.id FROM mandates m
+            WHERE m.tenant_id = $11 AND m.deleted_at IS NULL
+              AND (m.number COLLATE "C") >= $17
+              AND (m.number COLLATE "C") < $17 || chr(1114111)
+              AND %1$s
+            ORDER BY (m.number COLLATE "C") LIMIT $16$s$,
+            relais_search_scope_sql('m', 'owner_id'));
+    ELSE
+        RAISE EXCEPTION 'unknown autocomplete kind %', p_kind
+            USING ERRCODE = 'invalid_parameter_value';
+    END CASE;
 END
-$do$;
+$f$;
 
 -- The near misses: names whose words match the corrected query ($18, relais_search_name_query()),
 -- through the names' full-text indexes, within the caller's scope; the same parameters.
@@ -80,13 +144,32 @@ BEGIN
 END
 $f$;
 
--- The functions that run them: the near misses' made like the first pass's of the same kind;
--- the first pass's made again from their shorter statements.
-SELECT relais_search_make_candidate(format('relais_autocomplete_near_%s_ids', k),
-                                    format('relais_autocomplete_%s_ids', k)::regproc::oid,
-                                    autocomplete_near_sql(k))
-FROM unnest(ARRAY['organisation', 'person']) AS k;
-SELECT relais_search_rebuild_candidates();
+-- The functions that run them (parameters and settings as in 0014, 0022 and 0024).
+DO $do$
+DECLARE
+    k text;
+    params constant text := 'p_query text, p_web boolean, p_cap integer, p_vis_user uuid, '
+        'p_vis_team uuid, p_categories text[], p_statuses text[], p_city text, '
+        'p_created_from timestamptz, p_created_to timestamptz, p_tenant uuid, '
+        'p_tsquery tsquery, p_norm text, p_email text, p_email_like text, p_limit integer, '
+        'p_code text, p_names tsquery';
+    create_fn constant text := $f$
+        CREATE OR REPLACE FUNCTION %I(%s) RETURNS TABLE (record_id uuid)
+            LANGUAGE plpgsql STABLE ROWS 50
+            SET search_path = pg_catalog, public, extensions
+            SET plan_cache_mode = force_custom_plan
+            SET jit = off
+            SET random_page_cost = 1.1
+            AS %L$f$;
+BEGIN
+    FOREACH k IN ARRAY ARRAY['organisation', 'person'] LOOP
+        EXECUTE format(create_fn, 'relais_autocomplete_' || k || '_ids', params,
+                       'BEGIN RETURN QUERY ' || autocomplete_sql(k) || '; END');
+        EXECUTE format(create_fn, 'relais_autocomplete_near_' || k || '_ids', params,
+                       'BEGIN RETURN QUERY ' || autocomplete_near_sql(k) || '; END');
+    END LOOP;
+END
+$do$;
 
 -- As in 0014, the typo pass returning the near misses alone.
 CREATE OR REPLACE FUNCTION autocomplete_ids(

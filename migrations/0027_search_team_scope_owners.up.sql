@@ -17,6 +17,10 @@
 
 SET LOCAL search_path = public, extensions;
 
+-- pg_trgm's parameters are known (and may be set in a function's SET clause by a role that is
+-- not a superuser) once its library is loaded in the session (as in 0014).
+SELECT similarity('', '');
+
 -- The caller's scope as an array of owners for a team ($4 the user, $5 the team), the rest as
 -- in relais_search_scope_sql().
 CREATE FUNCTION relais_search_owners_scope_sql(t text, owner_col text) RETURNS text
@@ -26,8 +30,51 @@ CREATE FUNCTION relais_search_owners_scope_sql(t text, owner_col text) RETURNS t
                        || $4)))',
                   t, owner_col);
 
--- search_sql() (0020) with the interactions' scope so, and the functions made again from it.
-SELECT relais_search_edit_function('search_sql(text)',
-                                   $q$relais_search_scope_sql('i', 'author_id')$q$,
-                                   $q$relais_search_owners_scope_sql('i', 'author_id')$q$, 1);
-SELECT relais_search_rebuild_candidates();
+-- search_sql() as it is (0020), its interactions' scope replaced.
+DO $do$
+DECLARE
+    def constant text := pg_get_functiondef('search_sql(text)'::regprocedure);
+    old constant text := $q$relais_search_scope_sql('i', 'author_id')$q$;
+BEGIN
+    IF array_length(string_to_array(def, old), 1) <> 2 THEN
+        RAISE EXCEPTION 'search_sql() does not hold the interactions'' scope once';
+    END IF;
+    EXECUTE replace(def, old, $q$relais_search_owners_scope_sql('i', 'author_id')$q$);
+END
+$do$;
+
+-- Every candidate function made again from its statement, with the settings it has now
+-- (0014, 0020–0022, 0024, 0026).
+DO $do$
+DECLARE
+    params constant text := 'p_query text, p_web boolean, p_cap integer, p_vis_user uuid, '
+        'p_vis_team uuid, p_categories text[], p_statuses text[], p_city text, '
+        'p_created_from timestamptz, p_created_to timestamptz, p_tenant uuid, '
+        'p_tsquery tsquery, p_norm text, p_email text, p_email_like text, p_limit integer, '
+        'p_code text, p_names tsquery';
+    f record;
+BEGIN
+    FOR f IN
+        SELECT p.proname,
+               CASE WHEN p.proname LIKE 'relais\_search\_%' THEN 'TABLE (record_id uuid, score float8)'
+                    ELSE 'TABLE (record_id uuid)' END AS returns,
+               CASE WHEN p.proname LIKE 'relais\_search\_%'
+                        THEN search_sql(substring(p.proname FROM '^relais_search_([a-z]+)_ids$'))
+                    WHEN p.proname LIKE 'relais\_autocomplete\_near\_%'
+                        THEN autocomplete_near_sql(
+                            substring(p.proname FROM '^relais_autocomplete_near_([a-z]+)_ids$'))
+                    ELSE autocomplete_sql(substring(p.proname FROM '^relais_autocomplete_([a-z]+)_ids$'))
+               END AS body,
+               (SELECT string_agg(format(' SET %s = %s', split_part(c, '=', 1),
+                                         substr(c, strpos(c, '=') + 1)), '')
+                FROM unnest(p.proconfig) AS c) AS settings
+        FROM pg_proc p
+        WHERE p.pronamespace = 'public'::regnamespace
+          AND p.proname ~ '^relais_(search|autocomplete)_([a-z]+_)?[a-z]+_ids$'
+    LOOP
+        EXECUTE format('CREATE OR REPLACE FUNCTION %I(%s) RETURNS %s LANGUAGE plpgsql STABLE ROWS 50%s AS %L',
+                       f.proname, params, f.returns, coalesce(f.settings, ''),
+                       'BEGIN RETURN QUERY ' || f.body || '; END');
+    END LOOP;
+END
+$do$;

@@ -1,5 +1,5 @@
--- One word look-up per kind again: search_ids() of 0020; search_plan() and
--- relais_search_rebuild_candidates() edited back.
+-- One word look-up per kind again: search_ids() of 0020; search_plan() edited back; the
+-- helpers gone.
 
 SET LOCAL search_path = public, extensions;
 
@@ -92,13 +92,6 @@ BEGIN
     RETURN QUERY EXECUTE 'EXPLAIN ' || search_sql(p_kind)
 $q$, 1);
 
-SELECT relais_search_edit_function('relais_search_rebuild_candidates()', $q$
-        IF f.proname LIKE 'relais\_search\_head\_%' THEN
-            body := search_head_sql(kind);
-        ELSIF f.proname LIKE 'relais\_search\_%' THEN
-$q$, $q$
-        IF f.proname LIKE 'relais\_search\_%' THEN
-$q$, 1);
 
 DROP FUNCTION relais_search_head_pays(text, tsquery);
 DROP FUNCTION relais_search_refresh_frequencies();
@@ -118,3 +111,6 @@ DROP FUNCTION search_head_sql(text);
 DROP FUNCTION relais_search_head_first_sql(text, text);
 DROP INDEX organisations_search_head_idx, people_search_head_idx;
 DROP FUNCTION relais_search_head(uuid);
+DROP FUNCTION relais_search_rebuild_candidates();
+DROP FUNCTION relais_search_make_candidate(text, regprocedure, text);
+DROP FUNCTION relais_search_edit_function(regprocedure, text, text, integer);

@@ -27,12 +27,95 @@
 -- faster ("capital" among people 11.2 → 3.3 ms, "Horizon Capital" among organisations 13.4 →
 -- 3.9 ms); the others pay the frequency look-up (tens of microseconds).
 --
+-- This migration also brings the helpers by which it, and later migrations, edit a statement in
+-- place and make the candidate functions again from it (0024–0027, as released, copy or edit
+-- them their own way).
+--
 -- The twins cost an eighth of the text indexes' size (about 55 MB at 1 million organisations
 -- and 2 million people) and one more GIN entry set per write for an eighth of the records.
 
 SET LOCAL search_path = public, extensions;
 
 SELECT similarity('', '');
+
+-- Helpers for this migration and the later ones, so that a change to one statement does not
+-- copy every statement, nor every function made from them (0024–0027 still do).
+--
+-- relais_search_edit_function(f, old, new, n): makes function f again with `old` replaced by
+-- `new` in its definition (pg_get_functiondef), after checking that `old` occurs exactly n times:
+-- a statement text (autocomplete_sql(), search_sql()) changes in place, and an edit that no
+-- longer fits the text it was written for fails instead of doing nothing.
+CREATE FUNCTION relais_search_edit_function(p_fn regprocedure, p_old text, p_new text,
+                                            p_count integer)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, public, extensions
+    AS $$
+DECLARE
+    def constant text := pg_get_functiondef(p_fn);
+    found constant integer := cardinality(string_to_array(def, p_old)) - 1;
+BEGIN
+    IF found <> p_count THEN
+        RAISE EXCEPTION '% holds % % time(s), not %', p_fn, quote_literal(p_old), found, p_count;
+    END IF;
+    EXECUTE replace(def, p_old, p_new);
+END
+$$;
+
+-- relais_search_make_candidate(name, like, statement): makes candidate function `name` run
+-- `statement`, with the arguments, result and settings (SET clauses: 0014, 0021, 0022) of the
+-- candidate function `like`: the function itself when it is made again, a sibling when new.
+CREATE FUNCTION relais_search_make_candidate(p_name text, p_like regprocedure, p_sql text)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, public, extensions
+    AS $$
+BEGIN
+    EXECUTE format('CREATE OR REPLACE FUNCTION public.%I(%s) RETURNS %s LANGUAGE plpgsql '
+                   'STABLE ROWS 50%s AS %L',
+                   p_name, pg_get_function_arguments(p_like), pg_get_function_result(p_like),
+                   (SELECT coalesce(string_agg(format(' SET %s = %s', split_part(c, '=', 1),
+                                                      substr(c, strpos(c, '=') + 1)), ''), '')
+                    FROM pg_proc p CROSS JOIN unnest(p.proconfig) AS c
+                    WHERE p.oid = p_like),
+                   'BEGIN RETURN QUERY ' || p_sql || '; END');
+END
+$$;
+
+-- relais_search_rebuild_candidates(): makes every candidate function (relais_search_<kind>_ids,
+-- relais_search_head_<kind>_ids, relais_autocomplete_<kind>_ids,
+-- relais_autocomplete_near_<kind>_ids) again from the current text of its statement.
+CREATE FUNCTION relais_search_rebuild_candidates() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, public, extensions
+    AS $$
+DECLARE
+    f record;
+    kind text;
+    body text;
+BEGIN
+    FOR f IN SELECT p.oid, p.proname FROM pg_proc p
+             WHERE p.pronamespace = 'public'::regnamespace
+               AND p.proname ~ '^relais_(search|autocomplete)_([a-z]+_)?[a-z]+_ids$' LOOP
+        kind := substring(f.proname FROM '_([a-z]+)_ids$');
+        -- One statement per branch: each is parsed when it first runs, so a statement text
+        -- that a later migration adds (autocomplete_near_sql, 0026) is named here already.
+        IF f.proname LIKE 'relais\_search\_head\_%' THEN
+            body := search_head_sql(kind);
+        ELSIF f.proname LIKE 'relais\_search\_%' THEN
+            body := search_sql(kind);
+        ELSIF f.proname LIKE 'relais\_autocomplete\_near\_%' THEN
+            body := autocomplete_near_sql(kind);
+        ELSE
+            body := autocomplete_sql(kind);
+        END IF;
+        PERFORM relais_search_make_candidate(f.proname, f.oid, body);
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION relais_search_edit_function(regprocedure, text, text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION relais_search_make_candidate(text, regprocedure, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION relais_search_rebuild_candidates() FROM PUBLIC;
 
 -- Whether a record is in the eighth read first: the id's last byte (random in UUID versions 4
 -- and 7). Inlined, so the partial indexes' predicate and the statements' condition are the
@@ -138,14 +221,6 @@ SELECT relais_search_make_candidate(
            search_head_sql(k))
 FROM unnest(ARRAY['organisation', 'person']) AS k;
 
--- relais_search_rebuild_candidates() (0024) makes the split ones again from their own text.
-SELECT relais_search_edit_function('relais_search_rebuild_candidates()', $q$
-        IF f.proname LIKE 'relais\_search\_%' THEN
-$q$, $q$
-        IF f.proname LIKE 'relais\_search\_head\_%' THEN
-            body := search_head_sql(kind);
-        ELSIF f.proname LIKE 'relais\_search\_%' THEN
-$q$, 1);
 
 -- The planner's most common lexemes of each kind's text column and their frequencies (share of
 -- the rows, all tenants together, as ANALYZE last sampled them): what pg_stats shows the

@@ -1733,7 +1733,7 @@ async fn a_statement_edit_that_does_not_fit_changes_nothing() {
         .fetch_one(&mut su)
         .await
         .unwrap();
-    // The migrations' in-place edits (0024…): a text that is not there, or not as often as
+    // The migrations' in-place edits (0028…): a text that is not there, or not as often as
     // said, is refused.
     for (old, count) in [("no such text", 1), ("search_vector", 1)] {
         let err =
