@@ -1252,13 +1252,15 @@ async fn searches_use_the_text_and_trigram_indexes() {
     assert_eq!(
         functions_with(
             &mut su,
-            "^(relais_(search|autocomplete)_([a-z]+_)?[a-z]+_ids|search_plan|autocomplete_plan)$",
+            "^(relais_(search|autocomplete)_([a-z]+_)*[a-z]+_ids|search_plan|autocomplete_plan)$",
             "random_page_cost=1.1"
         )
         .await,
         [
             "autocomplete_plan",
             "relais_autocomplete_mandate_ids",
+            "relais_autocomplete_near_head_organisation_ids",
+            "relais_autocomplete_near_head_person_ids",
             "relais_autocomplete_near_organisation_ids",
             "relais_autocomplete_near_person_ids",
             "relais_autocomplete_organisation_ids",
@@ -1267,6 +1269,10 @@ async fn searches_use_the_text_and_trigram_indexes() {
             "relais_search_head_person_ids",
             "relais_search_interaction_ids",
             "relais_search_mandate_ids",
+            "relais_search_names_head_organisation_ids",
+            "relais_search_names_head_person_ids",
+            "relais_search_names_organisation_ids",
+            "relais_search_names_person_ids",
             "relais_search_organisation_ids",
             "relais_search_person_ids",
             "search_plan",
@@ -1753,7 +1759,7 @@ async fn a_statement_edit_that_does_not_fit_changes_nothing() {
 }
 
 #[tokio::test]
-async fn words_of_middling_frequency_read_an_eighth_first() {
+async fn words_and_names_of_middling_frequency_read_an_eighth_first() {
     let app = spawn_app().await;
     let t = app.create_tenant("acme").await;
     let other = app.create_tenant("other").await;
@@ -1857,10 +1863,72 @@ async fn words_of_middling_frequency_read_an_eighth_first() {
     // The candidates: the eighth's 38 first, the page completed from the rest.
     let candidates = "SELECT count(*) FILTER (WHERE get_byte(uuid_send(record_id), 15) < 32), \
                       count(*), count(DISTINCT record_id) \
-                      FROM search_ids('organisation', 'Dupuis', false, 10, 100, NULL, NULL, \
+                      FROM search_ids('organisation', $1, false, 10, 100, NULL, NULL, \
                                       NULL, NULL, NULL, NULL, NULL)";
-    let counts: (i64, i64, i64) = sqlx::query_as(candidates).fetch_one(&mut su).await.unwrap();
+    let counts: (i64, i64, i64) = sqlx::query_as(candidates)
+        .bind("Dupuis")
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
     assert_eq!(counts, (38, 100, 100));
+
+    // A typo of that common name (0029): its correction's look-up reads the names' eighth
+    // first too, chosen from the names' own statistics; a dense correction or none does not.
+    let near_pays = "SELECT relais_search_head_pays('organisation name', \
+                     relais_search_name_query(relais_search_norm($1)))";
+    for (q, expected) in [("Dupuys", true), ("Sociétte", false), ("Quimpre", false)] {
+        let got: bool = sqlx::query_scalar(near_pays)
+            .bind(q)
+            .fetch_one(&mut su)
+            .await
+            .unwrap();
+        assert_eq!(got, expected, "{q}");
+    }
+    let p = plan(
+        &mut su,
+        &format!("SELECT * FROM search_plan('organisation', 'Dupuys', false, {all})"),
+    )
+    .await;
+    let head = p.find("organisations_name_head_idx");
+    let rest = p.find("organisations_name_search_idx");
+    assert!(head.is_some() && rest.is_some() && head < rest, "{p}");
+    let p = plan(
+        &mut su,
+        "SELECT * FROM autocomplete_plan('organisation', 'Dupuys', true, 10, 50, NULL, NULL)",
+    )
+    .await;
+    let head = p.find("organisations_name_head_idx");
+    let rest = p.find("organisations_name_search_idx");
+    assert!(head.is_some() && rest.is_some() && head < rest, "{p}");
+    let p = plan(
+        &mut su,
+        &format!(
+            "SELECT * FROM autocomplete_plan('organisation', 'Dupuys', true, 10, 50, '{}', NULL)",
+            t.admin.id
+        ),
+    )
+    .await;
+    assert!(
+        !p.contains("organisations_name_head_idx") && p.contains("organisations_name_search_idx"),
+        "{p}"
+    );
+    // Search's second pass: the eighth's 38 Dupuis, then the rest up to the cap; the near
+    // misses of autocomplete likewise, up to theirs (50).
+    let counts: (i64, i64, i64) = sqlx::query_as(candidates)
+        .bind("Dupuys")
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+    assert_eq!(counts, (38, 100, 100));
+    let near: (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE get_byte(uuid_send(record_id), 15) < 32), count(*), \
+         count(DISTINCT record_id) \
+         FROM autocomplete_ids('organisation', 'Dupuys', true, 10, 50, NULL, NULL)",
+    )
+    .fetch_one(&mut su)
+    .await
+    .unwrap();
+    assert_eq!(near, (38, 50, 50));
     sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
     // The copied statistics hold words of every tenant: the application role cannot read them.
     sqlx::query("SET ROLE relais_app")
@@ -1912,6 +1980,30 @@ async fn words_of_middling_frequency_read_an_eighth_first() {
     assert_eq!(group(&res, "organisation")["total"], 100, "{res}");
     let res = search(&app, &other.admin.token, &[("q", "Dupuis")]).await;
     assert!(hits(&res, "organisation").is_empty(), "{res}");
+    // The typo through the API: the second pass's page, and near misses to suggest.
+    let res = search(
+        &app,
+        &t.admin.token,
+        &[("q", "Dupuys"), ("types", "organisation")],
+    )
+    .await;
+    assert_eq!(group(&res, "organisation")["total"], 100, "{res}");
+    let found = hits(&res, "organisation");
+    assert_eq!(found.len(), 10, "{res}");
+    let res = suggest(&app, &t.admin.token, "Dupuys").await;
+    let labels: Vec<&str> = res["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels.len(), 10, "{res}");
+    assert!(
+        labels.iter().all(|l| l.starts_with("Cabinet Dupuis ")),
+        "{res}"
+    );
+    let res = suggest(&app, &other.admin.token, "Dupuys").await;
+    assert!(suggestion_ids(&res).is_empty(), "{res}");
 
     // With a page of matches in the eighth, the rest is not read: 200 more Dupuis, all in it.
     sqlx::query(
@@ -1929,7 +2021,11 @@ async fn words_of_middling_frequency_read_an_eighth_first() {
         .execute(&mut su)
         .await
         .unwrap();
-    let counts: (i64, i64, i64) = sqlx::query_as(candidates).fetch_one(&mut su).await.unwrap();
+    let counts: (i64, i64, i64) = sqlx::query_as(candidates)
+        .bind("Dupuis")
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
     assert_eq!(counts, (100, 100, 100));
     sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
 }
