@@ -1758,6 +1758,12 @@ async fn a_statement_edit_that_does_not_fit_changes_nothing() {
     assert_eq!(before, after);
 }
 
+/// That a plan reads the eighth's index `head` first, then the whole index `whole` for the rest.
+fn assert_reads_head_first(plan: &str, head: &str, whole: &str) {
+    let (h, w) = (plan.find(head), plan.find(whole));
+    assert!(h.is_some() && w.is_some() && h < w, "{plan}");
+}
+
 #[tokio::test]
 async fn words_and_names_of_middling_frequency_read_an_eighth_first() {
     let app = spawn_app().await;
@@ -1839,10 +1845,11 @@ async fn words_and_names_of_middling_frequency_read_an_eighth_first() {
         &format!("SELECT * FROM search_plan('organisation', 'Dupuis', false, {all})"),
     )
     .await;
-    // The eighth's index first, then the whole index for the rest.
-    let head = p.find("organisations_search_head_idx");
-    let rest = p.find("organisations_search_idx");
-    assert!(head.is_some() && rest.is_some() && head < rest, "{p}");
+    assert_reads_head_first(
+        &p,
+        "organisations_search_head_idx",
+        "organisations_search_idx",
+    );
     let p = plan(
         &mut su,
         &format!("SELECT * FROM search_plan('organisation', 'Paris', false, {all})"),
@@ -1889,17 +1896,21 @@ async fn words_and_names_of_middling_frequency_read_an_eighth_first() {
         &format!("SELECT * FROM search_plan('organisation', 'Dupuys', false, {all})"),
     )
     .await;
-    let head = p.find("organisations_name_head_idx");
-    let rest = p.find("organisations_name_search_idx");
-    assert!(head.is_some() && rest.is_some() && head < rest, "{p}");
+    assert_reads_head_first(
+        &p,
+        "organisations_name_head_idx",
+        "organisations_name_search_idx",
+    );
     let p = plan(
         &mut su,
         "SELECT * FROM autocomplete_plan('organisation', 'Dupuys', true, 10, 50, NULL, NULL)",
     )
     .await;
-    let head = p.find("organisations_name_head_idx");
-    let rest = p.find("organisations_name_search_idx");
-    assert!(head.is_some() && rest.is_some() && head < rest, "{p}");
+    assert_reads_head_first(
+        &p,
+        "organisations_name_head_idx",
+        "organisations_name_search_idx",
+    );
     let p = plan(
         &mut su,
         &format!(
