@@ -1,9 +1,11 @@
 -- The name look-ups as before: in search's second pass with the words again, without the
--- eighth first; the names' statistics no longer copied; the twins of the names' indexes gone.
+-- eighth first; autocomplete's first pass run for every text; the names' statistics no longer
+-- copied; the twins of the names' indexes gone.
 
 SET LOCAL search_path = public, extensions;
 
 SELECT similarity('', '');
+
 
 
 SELECT relais_search_edit_function(
@@ -53,6 +55,21 @@ BEGIN
 $q$, $q$
                     AND relais_search_head_pays(p_kind, a.tsq);
 BEGIN
+$q$, 1);
+
+SELECT relais_search_edit_function(
+    'autocomplete_ids(text, text, boolean, integer, integer, uuid, uuid)',
+    $q$
+    IF p_kind IN ('organisation', 'person') AND length(a.norm) >= 3
+       AND NOT (length(a.email) >= 3 AND a.email ~ '[@.]')
+       AND NOT relais_search_word_starts(a.norm) THEN
+        RETURN;
+    END IF;
+    CASE p_kind
+    WHEN 'organisation' THEN
+$q$, $q$
+    CASE p_kind
+    WHEN 'organisation' THEN
 $q$, 1);
 
 SELECT relais_search_edit_function(

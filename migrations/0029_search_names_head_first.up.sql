@@ -19,6 +19,8 @@
 --   common that reading in order is better (2.5 % or less), and the whole tenant or a team;
 -- - search_ids()' second pass runs the name look-up alone and adds its matches to the first
 --   pass's (before, it ran the words again with the names: the same rows, in one statement).
+-- Autocomplete's first pass also returns at once for a text the vocabulary says no name can
+-- start with (a typo, mostly), before its near misses.
 -- Measured (docs/PERFORMANCE.md): "Dupomt" among people 4.8 → 1.1 ms for the look-up.
 
 SET LOCAL search_path = public, extensions;
@@ -244,6 +246,26 @@ $q$, $q$
                 a.tenant, a.tsq, a.norm, a.email, a.email_like, p_limit, a.code, a.names);
         ELSIF p_kind = 'person' THEN
             RETURN QUERY SELECT * FROM relais_autocomplete_near_person_ids(
+$q$, 1);
+
+-- autocomplete_ids(): the first pass of a text that no name can start with, nor have a later
+-- word starting with (the vocabulary holds every word of every name, 0014: a word missing from
+-- it is certain), and that is no e-mail, returns at once instead of planning its statement
+-- (about 1 ms for nothing: typos, whose near misses come next). Texts of 1–2 characters keep
+-- the statement, whose prefix look-up is cheaper than the vocabulary's for them.
+SELECT relais_search_edit_function(
+    'autocomplete_ids(text, text, boolean, integer, integer, uuid, uuid)',
+    $q$
+    CASE p_kind
+    WHEN 'organisation' THEN
+$q$, $q$
+    IF p_kind IN ('organisation', 'person') AND length(a.norm) >= 3
+       AND NOT (length(a.email) >= 3 AND a.email ~ '[@.]')
+       AND NOT relais_search_word_starts(a.norm) THEN
+        RETURN;
+    END IF;
+    CASE p_kind
+    WHEN 'organisation' THEN
 $q$, 1);
 
 -- search_plan() and autocomplete_plan(): the name look-up they would choose (read by a role

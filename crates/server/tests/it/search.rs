@@ -1758,6 +1758,31 @@ async fn a_statement_edit_that_does_not_fit_changes_nothing() {
     assert_eq!(before, after);
 }
 
+/// How many times autocomplete's first pass for organisations runs its statement for `q`.
+async fn first_pass_statements(conn: &mut sqlx::PgConnection, q: &str) -> i64 {
+    // The view also shows calls of earlier transactions not yet reported: the difference.
+    let calls = "SELECT coalesce(sum(calls), 0)::int8 FROM pg_stat_xact_user_functions \
+                 WHERE funcname = 'relais_autocomplete_organisation_ids'";
+    sqlx::query("BEGIN").execute(&mut *conn).await.unwrap();
+    let before: i64 = sqlx::query_scalar(calls)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query(
+        "SELECT count(*) FROM autocomplete_ids('organisation', $1, false, 10, 50, NULL, NULL)",
+    )
+    .bind(q)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    let after: i64 = sqlx::query_scalar(calls)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("ROLLBACK").execute(&mut *conn).await.unwrap();
+    after - before
+}
+
 /// That a plan reads the eighth's index `head` first, then the whole index `whole` for the rest.
 fn assert_reads_head_first(plan: &str, head: &str, whole: &str) {
     let (h, w) = (plan.find(head), plan.find(whole));
@@ -1830,6 +1855,11 @@ async fn words_and_names_of_middling_frequency_read_an_eighth_first() {
         assert_eq!(got, expected, "{q}");
     }
 
+    // Counts the candidate functions' calls (first-pass statements run, below).
+    sqlx::query("SET track_functions = 'pl'")
+        .execute(&mut su)
+        .await
+        .unwrap();
     sqlx::query("SET ROLE relais_owner")
         .execute(&mut su)
         .await
@@ -1940,6 +1970,23 @@ async fn words_and_names_of_middling_frequency_read_an_eighth_first() {
     .await
     .unwrap();
     assert_eq!(near, (38, 50, 50));
+    // Autocomplete's first pass: a text no name can start with (the vocabulary has no word
+    // starting with "dupuys") returns without running its statement; one that can, a short
+    // one, or an e-mail runs it.
+    for (q, runs) in [
+        ("Dupuys", false),
+        ("Cabinet Dupuys", false),
+        ("Dupuis", true),
+        ("Cabinet Dup", true),
+        ("du", true),
+        ("dupuys@exemple.fr", true),
+    ] {
+        assert_eq!(
+            first_pass_statements(&mut su, q).await,
+            i64::from(runs),
+            "{q}"
+        );
+    }
     sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
     // The copied statistics hold words of every tenant: the application role cannot read them.
     sqlx::query("SET ROLE relais_app")
