@@ -34,52 +34,24 @@ CREATE INDEX people_name_head_idx ON people
     USING gin (relais_search_person_name_vector(first_name, last_name))
     WHERE deleted_at IS NULL AND relais_search_head(id);
 
--- The corrected names' look-up of search (the `names` part of search_sql(), 0020 and 0027),
--- alone; eighth first when p_head. Same parameters as the other candidate statements.
+-- The corrected names' look-up of search alone, eighth first when p_head: the `names` part of
+-- search_sql() (0020, 0027), taken from its text, so that its score stays the words' score
+-- exactly (search_ids() merges the two passes' rows) and a later edit of the statement applies
+-- to both. Same parameters as the other candidate statements.
 CREATE FUNCTION search_names_sql(p_kind text, p_head boolean) RETURNS text
     LANGUAGE plpgsql IMMUTABLE STRICT
     SET search_path = pg_catalog, public, extensions
     AS $f$
 DECLARE
-    created text := ' AND ($9 IS NULL OR %1$s.created_at >= $9) AND ($10 IS NULL OR %1$s.created_at < $10)';
-    -- %1$s: the table's alias.
-    score text := '(coalesce(ts_rank(''{0.05, 0.2, 0.5, 1.0}''::real[], %1$s.search_vector, '
-        'websearch_to_tsquery(''relais_french'', $1)), 0) '
-        '+ 0.5 * coalesce(ts_rank(''{0.05, 0.2, 0.5, 1.0}''::real[], %1$s.search_vector, $12), 0))';
-    -- The words' statements' score exactly (search_ids() merges the two passes' rows).
-    name_score text := ' + 0.1 * word_similarity($13, %1$s.search_name)';
-    stmt text;
-    alias text;
+    part constant text[] := regexp_match(search_sql(p_kind), 'names AS \((.*?)(\s+LIMIT \$3)\)');
 BEGIN
-    CASE p_kind
-    WHEN 'organisation' THEN
-        alias := 'o';
-        stmt := format($s$
-            SELECT o.id, %3$s::float8 AS hit_score FROM organisations o
-            WHERE o.tenant_id = $11 AND o.deleted_at IS NULL
-              AND relais_search_org_name_vector(o.name) @@ $18
-              AND %1$s %2$s
-              AND ($6 IS NULL OR o.category = ANY ($6))
-              AND ($8 IS NULL OR lower(o.city) = lower($8)){part}
-            LIMIT $3$s$,
-            relais_search_scope_sql('o', 'owner_id'), format(created, 'o'),
-            format(score || name_score, 'o'));
-    WHEN 'person' THEN
-        alias := 'p';
-        stmt := format($s$
-            SELECT p.id, %3$s::float8 AS hit_score FROM people p
-            WHERE p.tenant_id = $11 AND p.deleted_at IS NULL
-              AND relais_search_person_name_vector(p.first_name, p.last_name) @@ $18
-              AND %1$s %2$s{part}
-            LIMIT $3$s$,
-            relais_search_scope_sql('p', 'owner_id'), format(created, 'p'),
-            format(score || name_score, 'p'));
-    ELSE
+    IF part IS NULL THEN
         RAISE EXCEPTION 'no names to search for kind %', p_kind
             USING ERRCODE = 'invalid_parameter_value';
-    END CASE;
-    RETURN CASE WHEN p_head THEN relais_search_head_first_sql(stmt, alias)
-                ELSE replace(stmt, '{part}', '') END;
+    END IF;
+    RETURN CASE WHEN p_head
+                THEN relais_search_head_first_sql(part[1] || '{part}' || part[2], left(p_kind, 1))
+                ELSE part[1] || part[2] END;
 END
 $f$;
 
