@@ -1265,6 +1265,8 @@ async fn searches_use_the_text_and_trigram_indexes() {
             "relais_autocomplete_near_person_ids",
             "relais_autocomplete_organisation_ids",
             "relais_autocomplete_person_ids",
+            "relais_search_head_interaction_ids",
+            "relais_search_head_mandate_ids",
             "relais_search_head_organisation_ids",
             "relais_search_head_person_ids",
             "relais_search_interaction_ids",
@@ -2086,4 +2088,151 @@ async fn words_and_names_of_middling_frequency_read_an_eighth_first() {
         .unwrap();
     assert_eq!(counts, (100, 100, 100));
     sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
+}
+
+#[tokio::test]
+async fn interactions_words_of_middling_frequency_read_an_eighth_first() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let other = app.create_tenant("other").await;
+    let mut su = app.superuser().await;
+    // 40,000 interactions in acme, 2,000 in the other tenant. In acme "patrimoine" is in 6 %
+    // of them (common, not dense), half of those with an id in the eighth read first (last
+    // byte 0x05; 0xc8 outside it); "gestion" is in 30 % (dense).
+    for (tenant, author, n) in [
+        (t.id, t.admin.id, 40_000),
+        (other.id, other.admin.id, 2_000),
+    ] {
+        sqlx::query(
+            "WITH o AS (INSERT INTO organisations (tenant_id, id, name, type, owner_id)
+                        VALUES ($1, gen_random_uuid(), 'Cabinet Suivi', 'investor', $2)
+                        RETURNING id)
+             INSERT INTO interactions (tenant_id, id, kind, author_id, summary, organisation_id)
+             SELECT $1, (substr(md5($1::text || i), 1, 30)
+                         || CASE WHEN i % 8 = 0 THEN '05' ELSE 'c8' END)::uuid,
+                    'call', $2,
+                    CASE WHEN i % 32 IN (0, 1) THEN 'Bilan patrimoine ' || i
+                         WHEN i % 10 < 3 THEN 'Point gestion ' || i
+                         ELSE 'Appel ' || md5(i::text) END,
+                    o.id
+             FROM o, generate_series(1, $3) AS i",
+        )
+        .bind(tenant)
+        .bind(author)
+        .bind(n)
+        .execute(&mut su)
+        .await
+        .unwrap();
+    }
+    sqlx::query("VACUUM ANALYZE interactions")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    relais_store::search::refresh_word_frequencies(&app.db)
+        .await
+        .unwrap();
+    let pays = "SELECT relais_search_head_pays('interaction', relais_search_loose_query($1))";
+    for (q, expected) in [
+        ("patrimoine", true),
+        // Dense: read in order until a page matches.
+        ("gestion", false),
+        // Not among the common words: one look-up.
+        ("Quimper", false),
+    ] {
+        let got: bool = sqlx::query_scalar(pays)
+            .bind(q)
+            .fetch_one(&mut su)
+            .await
+            .unwrap();
+        assert_eq!(got, expected, "{q}");
+    }
+
+    sqlx::query("SET ROLE relais_owner")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
+        .bind(t.id.to_string())
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let all = "10, 100, NULL, NULL, NULL, NULL, NULL, NULL, NULL";
+    let p = plan(
+        &mut su,
+        &format!("SELECT * FROM search_plan('interaction', 'patrimoine', false, {all})"),
+    )
+    .await;
+    assert!(p.contains("interactions_search_head_idx"), "{p}");
+    let p = plan(
+        &mut su,
+        &format!("SELECT * FROM search_plan('interaction', 'gestion', false, {all})"),
+    )
+    .await;
+    assert!(!p.contains("interactions_search_head_idx"), "{p}");
+    // An own scope keeps one look-up.
+    let p = plan(
+        &mut su,
+        &format!(
+            "SELECT * FROM search_plan('interaction', 'patrimoine', false, 10, 100, '{}', NULL, \
+             NULL, NULL, NULL, NULL, NULL)",
+            t.admin.id
+        ),
+    )
+    .await;
+    assert!(!p.contains("interactions_search_head_idx"), "{p}");
+    // The candidates: a page from the eighth for the common word; the dense word's first
+    // matches in the table's order, of which only some are in the eighth.
+    let candidates = "SELECT count(*) FILTER (WHERE get_byte(uuid_send(record_id), 15) < 32), \
+                      count(*), count(DISTINCT record_id) \
+                      FROM search_ids('interaction', $1, false, 10, 100, NULL, NULL, \
+                                      NULL, NULL, NULL, NULL, NULL)";
+    let counts: (i64, i64, i64) = sqlx::query_as(candidates)
+        .bind("patrimoine")
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+    assert_eq!(counts, (100, 100, 100));
+    let counts: (i64, i64, i64) = sqlx::query_as(candidates)
+        .bind("gestion")
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+    assert!(
+        counts.0 < 100 && counts.1 == 100 && counts.2 == 100,
+        "{counts:?}"
+    );
+    sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
+
+    // Through the API: a page, the cap counted, each hit a "patrimoine"; the other tenant's
+    // 125 matches stay its own.
+    let res = search(
+        &app,
+        &t.admin.token,
+        &[("q", "patrimoine"), ("types", "interaction")],
+    )
+    .await;
+    assert_eq!(group(&res, "interaction")["total"], 100, "{res}");
+    let items = group(&res, "interaction")["items"].as_array().unwrap();
+    assert_eq!(items.len(), 10, "{res}");
+    assert!(
+        items.iter().all(|h| h["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Bilan patrimoine ")),
+        "{res}"
+    );
+    let ours = hits(&res, "interaction");
+    let res = search(
+        &app,
+        &other.admin.token,
+        &[("q", "patrimoine"), ("types", "interaction")],
+    )
+    .await;
+    assert_eq!(group(&res, "interaction")["total"], 100, "{res}");
+    assert!(
+        hits(&res, "interaction")
+            .iter()
+            .all(|id| !ours.contains(id)),
+        "{res}"
+    );
 }
