@@ -5,52 +5,39 @@ SET LOCAL search_path = public, extensions;
 
 SELECT similarity('', '');
 
-SELECT relais_search_edit_function(
-    'search_plan(text, text, boolean, integer, integer, uuid, uuid, text[], text[], text, timestamptz, timestamptz)',
-    $q$
+-- search_ids() and search_plan(): the split statement for organisations and people only.
+SELECT relais_search_edit_function(f::regprocedure, $q$
     head boolean := p_kind IN ('organisation', 'person', 'mandate', 'interaction') AND NOT p_web
 $q$, $q$
     head boolean := p_kind IN ('organisation', 'person') AND NOT p_web
-$q$, 1);
-SELECT relais_search_edit_function(
-    'search_ids(text, text, boolean, integer, integer, uuid, uuid, text[], text[], text, timestamptz, timestamptz)',
-    $q$
-    WHEN 'interaction' THEN
+$q$, 1)
+FROM unnest(ARRAY['search_ids(text, text, boolean, integer, integer, uuid, uuid, text[], text[], text, timestamptz, timestamptz)',
+                   'search_plan(text, text, boolean, integer, integer, uuid, uuid, text[], text[], text, timestamptz, timestamptz)']) AS f;
+
+DO $do$
+DECLARE
+    k text;
+BEGIN
+    FOREACH k IN ARRAY ARRAY['interaction', 'mandate'] LOOP
+        PERFORM relais_search_edit_function(
+            'search_ids(text, text, boolean, integer, integer, uuid, uuid, text[], text[], text, timestamptz, timestamptz)',
+            format($q$
+    WHEN '%1$s' THEN
         IF head THEN
-            RETURN QUERY SELECT * FROM relais_search_head_interaction_ids(
+            RETURN QUERY SELECT * FROM relais_search_head_%1$s_ids(
                 p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses,
                 p_city, p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email,
                 a.email_like, p_limit, a.code, NULL);
             RETURN;
         END IF;
-        RETURN QUERY SELECT * FROM relais_search_interaction_ids(
-$q$, $q$
-    WHEN 'interaction' THEN
-        RETURN QUERY SELECT * FROM relais_search_interaction_ids(
-$q$, 1);
-SELECT relais_search_edit_function(
-    'search_ids(text, text, boolean, integer, integer, uuid, uuid, text[], text[], text, timestamptz, timestamptz)',
-    $q$
-    WHEN 'mandate' THEN
-        IF head THEN
-            RETURN QUERY SELECT * FROM relais_search_head_mandate_ids(
-                p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses,
-                p_city, p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email,
-                a.email_like, p_limit, a.code, NULL);
-            RETURN;
-        END IF;
-        RETURN QUERY SELECT * FROM relais_search_mandate_ids(
-$q$, $q$
-    WHEN 'mandate' THEN
-        RETURN QUERY SELECT * FROM relais_search_mandate_ids(
-$q$, 1);
-SELECT relais_search_edit_function(
-    'search_ids(text, text, boolean, integer, integer, uuid, uuid, text[], text[], text, timestamptz, timestamptz)',
-    $q$
-    head boolean := p_kind IN ('organisation', 'person', 'mandate', 'interaction') AND NOT p_web
-$q$, $q$
-    head boolean := p_kind IN ('organisation', 'person') AND NOT p_web
-$q$, 1);
+        RETURN QUERY SELECT * FROM relais_search_%1$s_ids(
+$q$, k), format($q$
+    WHEN '%1$s' THEN
+        RETURN QUERY SELECT * FROM relais_search_%1$s_ids(
+$q$, k), 1);
+    END LOOP;
+END
+$do$;
 
 DROP FUNCTION relais_search_head_mandate_ids(text, boolean, integer, uuid, uuid, text[], text[],
     text, timestamptz, timestamptz, uuid, tsquery, text, text, text, integer, text, tsquery);

@@ -82,51 +82,37 @@ FROM unnest(ARRAY['mandate', 'interaction']) AS k;
 
 -- search_ids() and search_plan() choose them as they choose the other kinds' (the whole
 -- tenant or a team; not web syntax).
-SELECT relais_search_edit_function(
-    'search_ids(text, text, boolean, integer, integer, uuid, uuid, text[], text[], text, timestamptz, timestamptz)',
-    $q$
+SELECT relais_search_edit_function(f::regprocedure, $q$
     head boolean := p_kind IN ('organisation', 'person') AND NOT p_web
 $q$, $q$
     head boolean := p_kind IN ('organisation', 'person', 'mandate', 'interaction') AND NOT p_web
-$q$, 1);
-SELECT relais_search_edit_function(
-    'search_ids(text, text, boolean, integer, integer, uuid, uuid, text[], text[], text, timestamptz, timestamptz)',
-    $q$
-    WHEN 'mandate' THEN
-        RETURN QUERY SELECT * FROM relais_search_mandate_ids(
-$q$, $q$
-    WHEN 'mandate' THEN
+$q$, 1)
+FROM unnest(ARRAY['search_ids(text, text, boolean, integer, integer, uuid, uuid, text[], text[], text, timestamptz, timestamptz)',
+                   'search_plan(text, text, boolean, integer, integer, uuid, uuid, text[], text[], text, timestamptz, timestamptz)']) AS f;
+
+DO $do$
+DECLARE
+    k text;
+BEGIN
+    FOREACH k IN ARRAY ARRAY['mandate', 'interaction'] LOOP
+        PERFORM relais_search_edit_function(
+            'search_ids(text, text, boolean, integer, integer, uuid, uuid, text[], text[], text, timestamptz, timestamptz)',
+            format($q$
+    WHEN '%1$s' THEN
+        RETURN QUERY SELECT * FROM relais_search_%1$s_ids(
+$q$, k), format($q$
+    WHEN '%1$s' THEN
         IF head THEN
-            RETURN QUERY SELECT * FROM relais_search_head_mandate_ids(
+            RETURN QUERY SELECT * FROM relais_search_head_%1$s_ids(
                 p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses,
                 p_city, p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email,
                 a.email_like, p_limit, a.code, NULL);
             RETURN;
         END IF;
-        RETURN QUERY SELECT * FROM relais_search_mandate_ids(
-$q$, 1);
-SELECT relais_search_edit_function(
-    'search_ids(text, text, boolean, integer, integer, uuid, uuid, text[], text[], text, timestamptz, timestamptz)',
-    $q$
-    WHEN 'interaction' THEN
-        RETURN QUERY SELECT * FROM relais_search_interaction_ids(
-$q$, $q$
-    WHEN 'interaction' THEN
-        IF head THEN
-            RETURN QUERY SELECT * FROM relais_search_head_interaction_ids(
-                p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses,
-                p_city, p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email,
-                a.email_like, p_limit, a.code, NULL);
-            RETURN;
-        END IF;
-        RETURN QUERY SELECT * FROM relais_search_interaction_ids(
-$q$, 1);
-SELECT relais_search_edit_function(
-    'search_plan(text, text, boolean, integer, integer, uuid, uuid, text[], text[], text, timestamptz, timestamptz)',
-    $q$
-    head boolean := p_kind IN ('organisation', 'person') AND NOT p_web
-$q$, $q$
-    head boolean := p_kind IN ('organisation', 'person', 'mandate', 'interaction') AND NOT p_web
-$q$, 1);
+        RETURN QUERY SELECT * FROM relais_search_%1$s_ids(
+$q$, k), 1);
+    END LOOP;
+END
+$do$;
 
 SELECT relais_search_refresh_frequencies();

@@ -7,6 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Row;
 use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 async fn create(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
     let (status, v) = app.post(path, Some(token), body).await;
@@ -1791,6 +1792,40 @@ fn assert_reads_head_first(plan: &str, head: &str, whole: &str) {
     assert!(h.is_some() && w.is_some() && h < w, "{plan}");
 }
 
+/// The plan of the statements `search_ids()` would run for `q` among records of `kind`: the
+/// whole tenant's, or the records of `owner` (an own scope).
+async fn search_plan_of(
+    conn: &mut sqlx::PgConnection,
+    kind: &str,
+    q: &str,
+    owner: Option<Uuid>,
+) -> String {
+    let owner = owner.map_or("NULL".to_owned(), |o| format!("'{o}'"));
+    plan(
+        conn,
+        &format!(
+            "SELECT * FROM search_plan('{kind}', '{q}', false, 10, 100, {owner}, NULL, NULL, \
+             NULL, NULL, NULL, NULL)"
+        ),
+    )
+    .await
+}
+
+/// `search_ids()`'s candidates for `q` among the whole tenant's records of `kind`: how many have
+/// an id in the eighth read first, how many in all, how many distinct.
+async fn eighth_candidates(conn: &mut sqlx::PgConnection, kind: &str, q: &str) -> (i64, i64, i64) {
+    sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE get_byte(uuid_send(record_id), 15) < 32), count(*), \
+         count(DISTINCT record_id) \
+         FROM search_ids($1, $2, false, 10, 100, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+    )
+    .bind(kind)
+    .bind(q)
+    .fetch_one(conn)
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn words_and_names_of_middling_frequency_read_an_eighth_first() {
     let app = spawn_app().await;
@@ -1871,45 +1906,22 @@ async fn words_and_names_of_middling_frequency_read_an_eighth_first() {
         .execute(&mut su)
         .await
         .unwrap();
-    let all = "10, 100, NULL, NULL, NULL, NULL, NULL, NULL, NULL";
-    let p = plan(
-        &mut su,
-        &format!("SELECT * FROM search_plan('organisation', 'Dupuis', false, {all})"),
-    )
-    .await;
+    let p = search_plan_of(&mut su, "organisation", "Dupuis", None).await;
     assert_reads_head_first(
         &p,
         "organisations_search_head_idx",
         "organisations_search_idx",
     );
-    let p = plan(
-        &mut su,
-        &format!("SELECT * FROM search_plan('organisation', 'Paris', false, {all})"),
-    )
-    .await;
+    let p = search_plan_of(&mut su, "organisation", "Paris", None).await;
     assert!(!p.contains("organisations_search_head_idx"), "{p}");
     // An own scope: the owner-led index, one look-up.
-    let p = plan(
-        &mut su,
-        &format!(
-            "SELECT * FROM search_plan('organisation', 'Dupuis', false, 10, 100, '{}', NULL, \
-             NULL, NULL, NULL, NULL, NULL)",
-            t.admin.id
-        ),
-    )
-    .await;
+    let p = search_plan_of(&mut su, "organisation", "Dupuis", Some(t.admin.id)).await;
     assert!(!p.contains("organisations_search_head_idx"), "{p}");
     // The candidates: the eighth's 38 first, the page completed from the rest.
-    let candidates = "SELECT count(*) FILTER (WHERE get_byte(uuid_send(record_id), 15) < 32), \
-                      count(*), count(DISTINCT record_id) \
-                      FROM search_ids('organisation', $1, false, 10, 100, NULL, NULL, \
-                                      NULL, NULL, NULL, NULL, NULL)";
-    let counts: (i64, i64, i64) = sqlx::query_as(candidates)
-        .bind("Dupuis")
-        .fetch_one(&mut su)
-        .await
-        .unwrap();
-    assert_eq!(counts, (38, 100, 100));
+    assert_eq!(
+        eighth_candidates(&mut su, "organisation", "Dupuis").await,
+        (38, 100, 100)
+    );
 
     // A typo of that common name (0029): its correction's look-up reads the names' eighth
     // first too, chosen from the names' own statistics; a dense correction or none does not.
@@ -1923,11 +1935,7 @@ async fn words_and_names_of_middling_frequency_read_an_eighth_first() {
             .unwrap();
         assert_eq!(got, expected, "{q}");
     }
-    let p = plan(
-        &mut su,
-        &format!("SELECT * FROM search_plan('organisation', 'Dupuys', false, {all})"),
-    )
-    .await;
+    let p = search_plan_of(&mut su, "organisation", "Dupuys", None).await;
     assert_reads_head_first(
         &p,
         "organisations_name_head_idx",
@@ -1957,12 +1965,10 @@ async fn words_and_names_of_middling_frequency_read_an_eighth_first() {
     );
     // Search's second pass: the eighth's 38 Dupuis, then the rest up to the cap; the near
     // misses of autocomplete likewise, up to theirs (50).
-    let counts: (i64, i64, i64) = sqlx::query_as(candidates)
-        .bind("Dupuys")
-        .fetch_one(&mut su)
-        .await
-        .unwrap();
-    assert_eq!(counts, (38, 100, 100));
+    assert_eq!(
+        eighth_candidates(&mut su, "organisation", "Dupuys").await,
+        (38, 100, 100)
+    );
     let near: (i64, i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE get_byte(uuid_send(record_id), 15) < 32), count(*), \
          count(DISTINCT record_id) \
@@ -2081,12 +2087,10 @@ async fn words_and_names_of_middling_frequency_read_an_eighth_first() {
         .execute(&mut su)
         .await
         .unwrap();
-    let counts: (i64, i64, i64) = sqlx::query_as(candidates)
-        .bind("Dupuis")
-        .fetch_one(&mut su)
-        .await
-        .unwrap();
-    assert_eq!(counts, (100, 100, 100));
+    assert_eq!(
+        eighth_candidates(&mut su, "organisation", "Dupuis").await,
+        (100, 100, 100)
+    );
     sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
 }
 
@@ -2156,47 +2160,20 @@ async fn interactions_words_of_middling_frequency_read_an_eighth_first() {
         .execute(&mut su)
         .await
         .unwrap();
-    let all = "10, 100, NULL, NULL, NULL, NULL, NULL, NULL, NULL";
-    let p = plan(
-        &mut su,
-        &format!("SELECT * FROM search_plan('interaction', 'patrimoine', false, {all})"),
-    )
-    .await;
+    let p = search_plan_of(&mut su, "interaction", "patrimoine", None).await;
     assert!(p.contains("interactions_search_head_idx"), "{p}");
-    let p = plan(
-        &mut su,
-        &format!("SELECT * FROM search_plan('interaction', 'gestion', false, {all})"),
-    )
-    .await;
+    let p = search_plan_of(&mut su, "interaction", "gestion", None).await;
     assert!(!p.contains("interactions_search_head_idx"), "{p}");
     // An own scope keeps one look-up.
-    let p = plan(
-        &mut su,
-        &format!(
-            "SELECT * FROM search_plan('interaction', 'patrimoine', false, 10, 100, '{}', NULL, \
-             NULL, NULL, NULL, NULL, NULL)",
-            t.admin.id
-        ),
-    )
-    .await;
+    let p = search_plan_of(&mut su, "interaction", "patrimoine", Some(t.admin.id)).await;
     assert!(!p.contains("interactions_search_head_idx"), "{p}");
     // The candidates: a page from the eighth for the common word; the dense word's first
     // matches in the table's order, of which only some are in the eighth.
-    let candidates = "SELECT count(*) FILTER (WHERE get_byte(uuid_send(record_id), 15) < 32), \
-                      count(*), count(DISTINCT record_id) \
-                      FROM search_ids('interaction', $1, false, 10, 100, NULL, NULL, \
-                                      NULL, NULL, NULL, NULL, NULL)";
-    let counts: (i64, i64, i64) = sqlx::query_as(candidates)
-        .bind("patrimoine")
-        .fetch_one(&mut su)
-        .await
-        .unwrap();
-    assert_eq!(counts, (100, 100, 100));
-    let counts: (i64, i64, i64) = sqlx::query_as(candidates)
-        .bind("gestion")
-        .fetch_one(&mut su)
-        .await
-        .unwrap();
+    assert_eq!(
+        eighth_candidates(&mut su, "interaction", "patrimoine").await,
+        (100, 100, 100)
+    );
+    let counts = eighth_candidates(&mut su, "interaction", "gestion").await;
     assert!(
         counts.0 < 100 && counts.1 == 100 && counts.2 == 100,
         "{counts:?}"
