@@ -2213,3 +2213,78 @@ async fn interactions_words_of_middling_frequency_read_an_eighth_first() {
         "{res}"
     );
 }
+
+#[tokio::test]
+async fn a_common_later_word_reads_the_tenants_own_names_in_order() {
+    let app = spawn_app().await;
+    let big = app.create_tenant("grand").await;
+    let small = app.create_tenant("petit").await;
+    let mut su = app.superuser().await;
+    // 30,000 organisations in the big tenant, then 2,000 in the small one (its rows after the
+    // big tenant's in the table); in both, 3 % have "paris" as a later word.
+    for (tenant, owner, n) in [
+        (big.id, big.admin.id, 30_000),
+        (small.id, small.admin.id, 2_000),
+    ] {
+        sqlx::query(
+            "INSERT INTO organisations (tenant_id, id, name, type, owner_id)
+             SELECT $1, gen_random_uuid(),
+                    CASE WHEN i % 33 = 0 THEN 'Agence Paris ' || i
+                         ELSE 'Société ' || md5(i::text) END,
+                    'investor', $2
+             FROM generate_series(1, $3) AS i",
+        )
+        .bind(tenant)
+        .bind(owner)
+        .bind(n)
+        .execute(&mut su)
+        .await
+        .unwrap();
+    }
+    sqlx::query("VACUUM ANALYZE organisations")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    sqlx::query("SET ROLE relais_owner")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    for tenant in [small.id, big.id] {
+        sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
+            .bind(tenant.to_string())
+            .execute(&mut su)
+            .await
+            .unwrap();
+        // The later words through the tenant's prefix index, the id read from it, not every
+        // tenant's trigram matches (migration 0031).
+        let p = plan(
+            &mut su,
+            "SELECT * FROM autocomplete_plan('organisation', 'paris', false, 10, 50, NULL, NULL)",
+        )
+        .await;
+        assert!(
+            p.contains("Index Only Scan using organisations_name_prefix_idx"),
+            "{p}"
+        );
+        assert!(!p.contains("organisations_name_trgm_idx"), "{p}");
+    }
+    sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
+    // Through the API: the small tenant's own "Agence Paris" names only.
+    let res = suggest(&app, &small.admin.token, "paris").await;
+    let labels: Vec<&str> = res["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels.len(), 10, "{res}");
+    assert!(
+        labels.iter().all(|l| l.starts_with("Agence Paris ")),
+        "{res}"
+    );
+    let theirs = suggestion_ids(&suggest(&app, &big.admin.token, "paris").await);
+    assert!(
+        suggestion_ids(&res).iter().all(|id| !theirs.contains(id)),
+        "{res}"
+    );
+}
