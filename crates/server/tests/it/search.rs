@@ -1038,15 +1038,7 @@ async fn searches_use_the_text_and_trigram_indexes() {
 
     // The statements search_ids()/autocomplete_ids() run, planned as their owner (the role
     // they execute as), use the GIN and trigram indexes.
-    sqlx::query("SET ROLE relais_owner")
-        .execute(&mut su)
-        .await
-        .unwrap();
-    sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
-        .bind(t.id.to_string())
-        .execute(&mut su)
-        .await
-        .unwrap();
+    as_owner_in(&mut su, t.id).await;
     let args = "10, 200, NULL, NULL, NULL, NULL, NULL, NULL, NULL";
     // Own scope: the text index itself narrows the words' matches to the owner's rows (owner
     // first, migration 0023), for organisations and people.
@@ -1811,6 +1803,28 @@ async fn search_plan_of(
     .await
 }
 
+/// Takes the owner role (which the search functions run as) within `tenant`.
+async fn as_owner_in(conn: &mut sqlx::PgConnection, tenant: Uuid) {
+    sqlx::query("SET ROLE relais_owner")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
+        .bind(tenant.to_string())
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+}
+
+/// Whether the split statement pays for `q`, by the check `sql` (one boolean, `q` as `$1`).
+async fn pays_for(conn: &mut sqlx::PgConnection, sql: &str, q: &str) -> bool {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(q)
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
 /// `search_ids()`'s candidates for `q` among the whole tenant's records of `kind`: how many have
 /// an id in the eighth read first, how many in all, how many distinct.
 async fn eighth_candidates(conn: &mut sqlx::PgConnection, kind: &str, q: &str) -> (i64, i64, i64) {
@@ -1884,12 +1898,7 @@ async fn words_and_names_of_middling_frequency_read_an_eighth_first() {
         ("Quimper", false),
         ("du", false),
     ] {
-        let got: bool = sqlx::query_scalar(pays)
-            .bind(q)
-            .fetch_one(&mut su)
-            .await
-            .unwrap();
-        assert_eq!(got, expected, "{q}");
+        assert_eq!(pays_for(&mut su, pays, q).await, expected, "{q}");
     }
 
     // Counts the candidate functions' calls (first-pass statements run, below).
@@ -1897,15 +1906,7 @@ async fn words_and_names_of_middling_frequency_read_an_eighth_first() {
         .execute(&mut su)
         .await
         .unwrap();
-    sqlx::query("SET ROLE relais_owner")
-        .execute(&mut su)
-        .await
-        .unwrap();
-    sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
-        .bind(t.id.to_string())
-        .execute(&mut su)
-        .await
-        .unwrap();
+    as_owner_in(&mut su, t.id).await;
     let p = search_plan_of(&mut su, "organisation", "Dupuis", None).await;
     assert_reads_head_first(
         &p,
@@ -1928,12 +1929,7 @@ async fn words_and_names_of_middling_frequency_read_an_eighth_first() {
     let near_pays = "SELECT relais_search_head_pays('organisation name', \
                      relais_search_name_query(relais_search_norm($1)))";
     for (q, expected) in [("Dupuys", true), ("Sociétte", false), ("Quimpre", false)] {
-        let got: bool = sqlx::query_scalar(near_pays)
-            .bind(q)
-            .fetch_one(&mut su)
-            .await
-            .unwrap();
-        assert_eq!(got, expected, "{q}");
+        assert_eq!(pays_for(&mut su, near_pays, q).await, expected, "{q}");
     }
     let p = search_plan_of(&mut su, "organisation", "Dupuys", None).await;
     assert_reads_head_first(
@@ -2143,23 +2139,10 @@ async fn interactions_words_of_middling_frequency_read_an_eighth_first() {
         // Not among the common words: one look-up.
         ("Quimper", false),
     ] {
-        let got: bool = sqlx::query_scalar(pays)
-            .bind(q)
-            .fetch_one(&mut su)
-            .await
-            .unwrap();
-        assert_eq!(got, expected, "{q}");
+        assert_eq!(pays_for(&mut su, pays, q).await, expected, "{q}");
     }
 
-    sqlx::query("SET ROLE relais_owner")
-        .execute(&mut su)
-        .await
-        .unwrap();
-    sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
-        .bind(t.id.to_string())
-        .execute(&mut su)
-        .await
-        .unwrap();
+    as_owner_in(&mut su, t.id).await;
     let p = search_plan_of(&mut su, "interaction", "patrimoine", None).await;
     assert!(p.contains("interactions_search_head_idx"), "{p}");
     let p = search_plan_of(&mut su, "interaction", "gestion", None).await;
