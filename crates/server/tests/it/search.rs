@@ -1064,6 +1064,34 @@ async fn searches_use_the_text_and_trigram_indexes() {
             "{p}"
         );
     }
+    // Own scope, a typo: the corrected names are looked up through the name index narrowed to
+    // the owner's rows by the index itself (owner first, migration 0032), in autocomplete's
+    // near misses and in search's second pass.
+    for (kind, index) in [
+        ("organisation", "organisations_name_search_idx"),
+        ("person", "people_name_search_idx"),
+    ] {
+        for sql in [
+            format!(
+                "SELECT * FROM autocomplete_plan('{kind}', 'Dupomd', true, 10, 50, '{owner}', NULL)"
+            ),
+            format!(
+                "SELECT * FROM search_plan('{kind}', 'Dupomd', false, 10, 200, \
+                 '{owner}', NULL, NULL, NULL, NULL, NULL, NULL)"
+            ),
+        ] {
+            let p = plan(&mut su, &sql).await;
+            let scan = p
+                .lines()
+                .skip_while(|l| !l.contains(&format!("Bitmap Index Scan on {index}")))
+                .nth(1)
+                .unwrap_or_default();
+            assert!(
+                scan.contains("Index Cond: ((owner_id = ") && scan.contains("@@ '''dupont'''"),
+                "{sql}: {p}"
+            );
+        }
+    }
     let p = plan(
         &mut su,
         &format!("SELECT * FROM search_plan('organisation', 'Dupond', false, {args})"),
