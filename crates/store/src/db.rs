@@ -2,7 +2,7 @@ use crate::{error::Result, stmt};
 use relais_domain::TenantId;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
-    TransactionTrait,
+    QueryResult, Statement, TransactionTrait,
 };
 use std::{ops::Deref, time::Duration};
 
@@ -15,7 +15,8 @@ pub struct DbConfig {
 }
 
 /// The application's database handle. Cheap to clone. The connection inside is private: every
-/// use goes through a transaction that either carries a tenant or is explicitly "platform".
+/// use goes through a transaction that either carries a tenant or is explicitly "platform",
+/// but for the search statements that confine themselves to a tenant ([`Db::query_confined`]).
 #[derive(Clone)]
 pub struct Db {
     conn: DatabaseConnection,
@@ -59,6 +60,16 @@ impl Db {
         ))
         .await?;
         Ok(TenantTx { tx, tenant })
+    }
+
+    /// One statement sent on its own, outside a transaction: only for a call of a function
+    /// that confines its own statement to a tenant as its first step (`relais_search_hits`,
+    /// `relais_autocomplete_hits`, migration 0033: `set_config('app.tenant_id', …, true)`,
+    /// which ends with the statement's transaction). One round trip instead of the four of a
+    /// tenant transaction around it. Any other statement sent so sees no tenant's rows: the
+    /// policies fail closed without a tenant.
+    pub(crate) async fn query_confined(&self, stmt: Statement) -> Result<Vec<QueryResult>> {
+        Ok(self.conn.query_all_raw(stmt).await?)
     }
 
     pub async fn platform_tx(&self) -> Result<PlatformTx> {

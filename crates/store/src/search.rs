@@ -1,20 +1,24 @@
 //! Global search (SPEC SRCH-1…4): ranked full-text search with highlighted snippets, and
 //! autocomplete suggestions, over organisations, people, mandates and interactions.
 //!
-//! Two steps per kind of record. First a SECURITY DEFINER function of migration 0007
-//! (`search_ids`, `autocomplete_ids`) finds candidate ids through the
-//! GIN and trigram indexes, which row-level security would otherwise keep the planner from
-//! using; it is confined to the transaction's tenant and returns at most `cap` ids per kind of
-//! match; typos are first corrected against the tenant's vocabulary of name words
-//! (`search_words`, migration 0014, kept by triggers) and then looked up as exact words.
-//! Search candidates come with their score (migration 0020), computed while the look-up has
-//! the row in hand. Then the statement here keeps the best, reads those rows through row-level
-//! security, applies the caller's scope ([`Visibility`], the same SQL as the lists) and the
-//! trash rule again, and highlights them (autocomplete ranks its candidates here). Nothing is
-//! indexed by the application: the vectors are generated columns, so a write is searchable by
-//! the next statement.
+//! One statement per kind of record, a call of `relais_search_hits` or
+//! `relais_autocomplete_hits` (migration 0033), sent outside a transaction: the function first
+//! confines its own statement to the tenant (`app.tenant_id`, local to that statement's
+//! transaction), which saves the three round trips of a tenant transaction around it. Inside,
+//! two steps. First a SECURITY DEFINER function (`search_ids`, `autocomplete_ids`, migration
+//! 0007 and later) finds candidate ids through the GIN and trigram indexes, which row-level
+//! security would otherwise keep the planner from using; it is confined to the tenant and
+//! returns at most `cap` ids per kind of match; typos are first corrected against the tenant's
+//! vocabulary of name words (`search_words`, migration 0014, kept by triggers) and then looked
+//! up as exact words. Search candidates come with their score (migration 0020), computed while
+//! the look-up has the row in hand. Then the function keeps the best, reads those rows through
+//! row-level security as the application role, applies the caller's scope ([`Visibility`]:
+//! the whole tenant, one user's records, or theirs and their team's) and the trash rule again,
+//! and highlights them (autocomplete ranks its candidates there). Nothing is indexed by the
+//! application: the vectors are generated columns, so a write is searchable by the next
+//! statement.
 
-use crate::{Db, error::Result, interactions::owned_by, organisations::Visibility, sql::Sql};
+use crate::{Db, error::Result, organisations::Visibility, sql::Sql};
 use chrono::{DateTime, Utc};
 use relais_domain::{TenantId, search::SearchType};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
@@ -83,90 +87,6 @@ pub struct Suggestion {
     pub score: f64,
 }
 
-/// What differs between the kinds of records.
-struct Kind {
-    table: &'static str,
-    alias: &'static str,
-    owner_col: &'static str,
-    title: &'static str,
-    subtitle: &'static str,
-    /// `(field, shown text, searchable text)`, strongest weight first: the first whose
-    /// searchable text matches is the hit's `matched_field`, its shown text the snippet's.
-    fields: &'static [(&'static str, &'static str, &'static str)],
-}
-
-fn kind(t: SearchType) -> Kind {
-    match t {
-        SearchType::Organisation => Kind {
-            table: "organisations",
-            alias: "o",
-            owner_col: "owner_id",
-            title: "o.name",
-            subtitle: "NULLIF(concat_ws(' · ', o.city, o.email), '')",
-            fields: &[
-                ("name", "o.name", "o.name"),
-                ("email", "o.email", "relais_search_email(o.email)"),
-                ("website", "o.website", "o.website"),
-                ("city", "o.city", "o.city"),
-                ("address", "o.address", "o.address"),
-                ("postcode", "o.postcode", "o.postcode"),
-                (
-                    "tags",
-                    "relais_search_tags(o.tags)",
-                    "relais_search_tags(o.tags)",
-                ),
-                ("notes", "o.notes", "o.notes"),
-            ],
-        },
-        SearchType::Person => Kind {
-            table: "people",
-            alias: "p",
-            owner_col: "owner_id",
-            title: "concat_ws(' ', p.first_name, p.last_name)",
-            subtitle: "NULLIF(concat_ws(' · ', p.job_title, p.email), '')",
-            fields: &[
-                (
-                    "name",
-                    "concat_ws(' ', p.first_name, p.last_name)",
-                    "concat_ws(' ', p.first_name, p.last_name)",
-                ),
-                ("email", "p.email", "relais_search_email(p.email)"),
-                ("job_title", "p.job_title", "p.job_title"),
-                (
-                    "tags",
-                    "relais_search_tags(p.tags)",
-                    "relais_search_tags(p.tags)",
-                ),
-                ("notes", "p.notes", "p.notes"),
-            ],
-        },
-        SearchType::Mandate => Kind {
-            table: "mandates",
-            alias: "m",
-            owner_col: "owner_id",
-            title: "m.number",
-            subtitle: "m.status",
-            fields: &[
-                (
-                    "number",
-                    "m.number",
-                    "m.number || ' ' || translate(m.number, '-/._', '    ')",
-                ),
-                ("notes", "m.notes", "m.notes"),
-            ],
-        },
-        SearchType::Interaction => Kind {
-            table: "interactions",
-            alias: "i",
-            owner_col: "author_id",
-            title: "CASE WHEN length(i.summary) > 80 THEN left(i.summary, 79) || '…' \
-                    ELSE i.summary END",
-            subtitle: "i.kind || ' · ' || to_char(i.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
-            fields: &[("summary", "i.summary", "i.summary")],
-        },
-    }
-}
-
 /// `(user, team)` arguments of the candidate functions for a scope.
 fn scope_args(v: Visibility) -> (Option<Uuid>, Option<Uuid>) {
     match v {
@@ -185,14 +105,17 @@ fn text_array(v: &[String]) -> Value {
 }
 
 /// The best `limit` matches of one kind of record, within the caller's scope, with the
-/// number of matches (counted up to the candidate cap).
+/// number of matches (counted up to the candidate cap): one statement, confined to `tenant`
+/// by the function it calls (`relais_search_hits`, migration 0033), which reads the rows shown
+/// through row-level security with the scope and the trash rule applied again and highlights
+/// them.
 #[expect(
     clippy::too_many_arguments,
     reason = "one argument per part of a search: tenant, kind, text, scope, filters, sizes"
 )]
 pub async fn search(
-    db: &impl ConnectionTrait,
-    tenant: Uuid,
+    db: &Db,
+    tenant: TenantId,
     t: SearchType,
     q: Query<'_>,
     vis: Visibility,
@@ -200,20 +123,18 @@ pub async fn search(
     cap: i32,
     limit: u64,
 ) -> Result<Vec<Hit>> {
-    let k = kind(t);
-    let a = k.alias;
     let (user, team) = scope_args(vis);
-    // $1 = web syntax, $2 = text: referenced again below by number.
-    let mut sql = Sql::new("WITH qs AS MATERIALIZED (SELECT CASE WHEN ");
-    sql.bind(q.web)
-        .push(" THEN websearch_to_tsquery('relais_french', ")
-        .bind(q.text.to_owned())
-        .push(
-            ") ELSE relais_search_loose_query($2) END AS loose), \
-             c AS MATERIALIZED (SELECT record_id, score FROM search_ids(",
-        )
+    let mut sql = Sql::new(
+        "SELECT id, title, subtitle, score, total, matched_field, snippet FROM relais_search_hits(",
+    );
+    sql.bind(tenant.0)
+        .push(", ")
         .bind(t.code())
-        .push(", $2, $1, ")
+        .push(", ")
+        .bind(q.text.to_owned())
+        .push(", ")
+        .bind(q.web)
+        .push(", ")
         .bind(limit as i32)
         .push(", ")
         .bind(cap)
@@ -231,53 +152,10 @@ pub async fn search(
         .bind(filter.created_from)
         .push(", ")
         .bind(filter.created_to)
+        .push(", ")
+        .bind(HEADLINE_OPTIONS)
         .push(")");
-    // The candidates come ranked (migration 0020): only the rows shown are read, through
-    // row-level security, with the caller's scope and the trash rule applied again.
-    sql.push(
-        "), hits AS (SELECT c.record_id AS id, c.score, count(*) OVER () AS total FROM c \
-         ORDER BY c.score DESC, c.record_id LIMIT ",
-    )
-    .bind(limit as i64);
-    sql.push(&format!(
-        ") SELECT h.id, {title} AS title, {subtitle} AS subtitle, h.score, h.total, \
-         (ARRAY[{names}])[f.ord] AS matched_field, \
-         CASE WHEN f.body IS NOT NULL THEN ts_headline('relais_french', f.body, qs.loose, ",
-        title = k.title,
-        subtitle = k.subtitle,
-        names = k
-            .fields
-            .iter()
-            .map(|(field, _, _)| format!("'{field}'"))
-            .collect::<Vec<_>>()
-            .join(", "),
-    ));
-    sql.bind(HEADLINE_OPTIONS);
-    sql.push(&format!(
-        ") END AS snippet \
-         FROM hits h CROSS JOIN qs JOIN {tb} {a} ON {a}.tenant_id = ",
-        tb = k.table
-    ));
-    sql.bind(tenant);
-    // The first field that matches, tried in weight order: CASE stops at the first, where a
-    // list of fields would parse every one of them before picking.
-    let (mut first, mut shown) = (String::new(), String::new());
-    for (n, (_, show, doc)) in k.fields.iter().enumerate() {
-        first.push_str(&format!(
-            " WHEN to_tsvector('relais_french', {doc}) @@ qs.loose THEN {}",
-            n + 1
-        ));
-        shown.push_str(&format!(" WHEN {} THEN {show}", n + 1));
-    }
-    sql.push(&format!(
-        " AND {a}.id = h.id \
-         CROSS JOIN LATERAL (SELECT fo.ord, CASE fo.ord{shown} END AS body \
-         FROM (SELECT CASE{first} END AS ord) fo) f \
-         WHERE {a}.deleted_at IS NULL"
-    ));
-    owned_by(&mut sql, vis, a, k.owner_col);
-    sql.push(" ORDER BY h.score DESC, h.id");
-    let rows = db.query_all_raw(sql.build()).await?;
+    let rows = db.query_confined(sql.build()).await?;
     rows.iter()
         .map(|r| Ok(Hit::from_query_result(r, "")?))
         .collect()
@@ -286,14 +164,15 @@ pub async fn search(
 /// Up to `limit` suggestions of one kind of record for search-as-you-type, best first: names
 /// (or numbers) starting with the text, a later word starting with it, emails; or, when
 /// `typos`, the near misses on names alone (the costliest part; organisations and people
-/// only). Interactions have no name and are not suggested.
+/// only). Interactions have no name and are not suggested. One statement, confined to
+/// `tenant` by the function it calls (`relais_autocomplete_hits`, migration 0033).
 #[expect(
     clippy::too_many_arguments,
     reason = "one argument per part of a look-up: tenant, kind, text, typos, scope, sizes"
 )]
 pub async fn autocomplete(
-    db: &impl ConnectionTrait,
-    tenant: Uuid,
+    db: &Db,
+    tenant: TenantId,
     t: SearchType,
     text: &str,
     typos: bool,
@@ -301,46 +180,17 @@ pub async fn autocomplete(
     cap: i32,
     limit: u64,
 ) -> Result<Vec<Suggestion>> {
+    if t == SearchType::Interaction {
+        return Ok(Vec::new());
+    }
     let (user, team) = scope_args(vis);
-    let (select, from) = match t {
-        SearchType::Organisation => (
-            "o.id, o.name AS label, NULLIF(concat_ws(' · ', o.city, o.email), '') AS detail, \
-             (CASE WHEN starts_with(o.search_name, qs.norm) THEN 2 + relais_search_similarity(qs.norm, o.search_name) \
-                   WHEN strpos(' ' || o.search_name, ' ' || qs.norm) > 0 \
-                        THEN 1 + relais_search_similarity(qs.norm, o.search_name) \
-                   WHEN qs.email ~ '[@.]' AND strpos(lower(o.email), qs.email) > 0 THEN 1.5 \
-                   ELSE relais_search_word_similarity(qs.norm, o.search_name) END)::float8 AS score",
-            "organisations o",
-        ),
-        SearchType::Person => (
-            "p.id, concat_ws(' ', p.first_name, p.last_name) AS label, \
-             NULLIF(concat_ws(' · ', p.job_title, p.email), '') AS detail, \
-             (CASE WHEN starts_with(p.search_name, qs.norm) \
-                        OR starts_with(relais_search_norm(p.last_name), qs.norm) \
-                        THEN 2 + relais_search_similarity(qs.norm, p.search_name) \
-                   WHEN strpos(' ' || p.search_name, ' ' || qs.norm) > 0 \
-                        THEN 1 + relais_search_similarity(qs.norm, p.search_name) \
-                   WHEN qs.email ~ '[@.]' AND strpos(p.email, qs.email) > 0 THEN 1.5 \
-                   ELSE relais_search_word_similarity(qs.norm, p.search_name) END)::float8 AS score",
-            "people p",
-        ),
-        SearchType::Mandate => (
-            "m.id, m.number AS label, m.status AS detail, \
-             (2 + relais_search_similarity(upper(qs.email), m.number))::float8 AS score",
-            "mandates m",
-        ),
-        SearchType::Interaction => return Ok(Vec::new()),
-    };
-    let a = &from[from.len() - 1..];
-    let owner_col = "owner_id";
-    let mut sql = Sql::new("WITH qs AS MATERIALIZED (SELECT relais_search_norm(");
-    sql.bind(text.to_owned())
-        .push(
-            ") AS norm, lower(btrim($1)) AS email), \
-               c AS MATERIALIZED (SELECT record_id FROM autocomplete_ids(",
-        )
+    let mut sql = Sql::new("SELECT id, label, detail, score FROM relais_autocomplete_hits(");
+    sql.bind(tenant.0)
+        .push(", ")
         .bind(t.code())
-        .push(", $1, ")
+        .push(", ")
+        .bind(text.to_owned())
+        .push(", ")
         .bind(typos)
         .push(", ")
         .bind(limit as i32)
@@ -350,26 +200,17 @@ pub async fn autocomplete(
         .bind(user)
         .push(", ")
         .bind(team)
-        .push(&format!(
-            "))SELECT {select} FROM c JOIN {from} ON {a}.tenant_id = "
-        ));
-    sql.bind(tenant);
-    sql.push(&format!(
-        " AND {a}.id = c.record_id CROSS JOIN qs WHERE {a}.deleted_at IS NULL"
-    ));
-    owned_by(&mut sql, vis, a, owner_col);
-    sql.push(" ORDER BY score DESC, label, id LIMIT ")
-        .bind(limit as i64);
-    let rows = db.query_all_raw(sql.build()).await?;
+        .push(")");
+    let rows = db.query_confined(sql.build()).await?;
     rows.iter()
         .map(|r| Ok(Suggestion::from_query_result(r, "")?))
         .collect()
 }
 
 /// Search several kinds of records, each within its scope, results in the order of `kinds`:
-/// what `GET /search` runs. The kinds are searched at the same time, each in its own
-/// read-only transaction confined to `tenant` (one pooled connection per kind), so a request
-/// costs about its slowest kind rather than their sum.
+/// what `GET /search` runs. The kinds are searched at the same time, each in one statement
+/// confined to `tenant` (one pooled connection per kind), so a request costs about its slowest
+/// kind rather than their sum.
 pub async fn search_all(
     db: &Db,
     tenant: TenantId,
@@ -379,9 +220,7 @@ pub async fn search_all(
     limit: u64,
 ) -> Result<Vec<(SearchType, Vec<Hit>)>> {
     let per_kind = kinds.iter().map(|&(t, vis)| async move {
-        let tx = db.tenant_tx(tenant).await?;
-        let hits = search(&*tx, tenant.0, t, q, vis, filter, CANDIDATE_CAP, limit).await?;
-        tx.commit().await?;
+        let hits = search(db, tenant, t, q, vis, filter, CANDIDATE_CAP, limit).await?;
         Ok::<_, crate::StoreError>((t, hits))
     });
     futures_util::future::try_join_all(per_kind).await
@@ -430,10 +269,8 @@ pub async fn autocomplete_all(
             break;
         }
         let per_kind = asked.iter().map(|&&(t, vis)| async move {
-            let tx = db.tenant_tx(tenant).await?;
             let found =
-                autocomplete(&*tx, tenant.0, t, text, typos, vis, SUGGESTION_CAP, limit).await?;
-            tx.commit().await?;
+                autocomplete(db, tenant, t, text, typos, vis, SUGGESTION_CAP, limit).await?;
             Ok::<_, crate::StoreError>(found.into_iter().map(move |s| (t, s)))
         });
         let found = futures_util::future::try_join_all(per_kind).await?;

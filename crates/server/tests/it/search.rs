@@ -735,8 +735,43 @@ async fn other_tenants_never_see_matches_not_even_in_counts() {
     // Tenant B's own record with the same name is all B sees.
     let mine = org(&app, &b.admin.token, json!({"name": "Quokka Beta"})).await;
     let res = search(&app, &b.admin.token, &[("q", "quokka")]).await;
-    assert_eq!(hits(&res, "organisation"), [mine]);
+    assert_eq!(hits(&res, "organisation"), std::slice::from_ref(&mine));
     assert_eq!(total_hits(&res), 1);
+
+    // The statements the API sends outside a transaction (migration 0033) confine themselves
+    // to the tenant they are given, as the application role, and leave no tenant behind on
+    // the connection: what follows them sees no tenant's rows.
+    let mut conn = app.superuser().await;
+    sqlx::query("SET ROLE relais_app")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let found: Vec<(uuid::Uuid,)> = sqlx::query_as(
+        "SELECT id FROM relais_search_hits($1, 'organisation', 'quokka', false, 10, 100, NULL, \
+         NULL, NULL, NULL, NULL, NULL, NULL, 'MaxWords=20, MinWords=5')",
+    )
+    .bind(b.id)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(found, [(mine.parse().unwrap(),)]);
+    let found: Vec<(uuid::Uuid,)> = sqlx::query_as(
+        "SELECT id FROM relais_autocomplete_hits($1, 'organisation', 'quok', false, 10, 50, NULL, \
+         NULL)",
+    )
+    .bind(b.id)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(found, [(mine.parse().unwrap(),)]);
+    let (setting, visible): (String, i64) = sqlx::query_as(
+        "SELECT coalesce(current_setting('app.tenant_id', true), ''), \
+                (SELECT count(*) FROM organisations)",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!((setting.as_str(), visible), ("", 0));
 }
 
 #[tokio::test]

@@ -1,0 +1,258 @@
+-- A search or autocomplete look-up of one kind of record is one statement (issue 5, SPEC
+-- SRCH-2/3; docs/PERFORMANCE.md, Search).
+--
+-- Each kind was read in a transaction of its own: BEGIN, set the tenant, the statement, COMMIT,
+-- four round trips where the statement alone is one. On a 2-core virtual machine whose idle
+-- processors wake slowly, each round trip costs about 0.12 ms and the three around the
+-- statement 0.3–0.4 ms (measured with pgbench, one client: organisations' "Dupont" 1.79 ms in a
+-- transaction, 1.45 ms in one statement), four times per search (the kinds are asked at the
+-- same time) and up to six times per autocomplete.
+--
+-- relais_search_hits() and relais_autocomplete_hits() are the statements relais_store::search
+-- sent, made functions: the first thing they do is confine their own statement to the tenant
+-- given (set_config(…, true), local to the transaction, which for a statement sent on its own
+-- ends with it), then they read through row-level security as the caller (SECURITY INVOKER:
+-- nothing is read that the application role could not read in a tenant transaction). The
+-- candidates still come from search_ids() / autocomplete_ids(), which take the tenant from
+-- the setting. A statement sent outside a transaction that is not one of these sees no
+-- tenant's rows (the policies fail closed).
+--
+-- The scope is the candidates' ($user, $team): the whole tenant (NULL, NULL), one user's records
+-- (user, NULL) or those of the user and their team (user, team), as relais_search_scope_sql().
+
+CREATE FUNCTION relais_search_hits(
+    p_tenant uuid, p_kind text, p_query text, p_web boolean, p_limit integer, p_cap integer,
+    p_user uuid, p_team uuid, p_categories text[], p_statuses text[], p_city text,
+    p_created_from timestamptz, p_created_to timestamptz, p_headline text)
+    RETURNS TABLE (id uuid, title text, subtitle text, score float8, total bigint,
+                   matched_field text, snippet text)
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM set_config('app.tenant_id', p_tenant::text, true);
+    CASE p_kind
+    WHEN 'organisation' THEN
+        RETURN QUERY
+        WITH qs AS MATERIALIZED (
+            SELECT CASE WHEN p_web THEN websearch_to_tsquery('relais_french', p_query)
+                        ELSE relais_search_loose_query(p_query) END AS loose),
+        c AS MATERIALIZED (
+            SELECT s.record_id, s.score FROM search_ids(
+                p_kind, p_query, p_web, p_limit, p_cap, p_user, p_team, p_categories,
+                p_statuses, p_city, p_created_from, p_created_to) s),
+        hits AS (
+            SELECT c.record_id AS hid, c.score AS hscore, count(*) OVER () AS htotal FROM c
+            ORDER BY c.score DESC, c.record_id LIMIT p_limit)
+        SELECT h.hid, o.name, NULLIF(concat_ws(' · ', o.city, o.email), ''), h.hscore, h.htotal,
+               (ARRAY['name', 'email', 'website', 'city', 'address', 'postcode', 'tags',
+                      'notes'])[f.ord],
+               CASE WHEN f.body IS NOT NULL
+                    THEN ts_headline('relais_french', f.body, qs.loose, p_headline) END
+        FROM hits h CROSS JOIN qs
+        JOIN organisations o ON o.tenant_id = p_tenant AND o.id = h.hid
+        -- The first field that matches, in weight order (CASE stops at the first).
+        CROSS JOIN LATERAL (
+            SELECT fo.ord, CASE fo.ord WHEN 1 THEN o.name WHEN 2 THEN o.email
+                                       WHEN 3 THEN o.website WHEN 4 THEN o.city
+                                       WHEN 5 THEN o.address WHEN 6 THEN o.postcode
+                                       WHEN 7 THEN relais_search_tags(o.tags)
+                                       WHEN 8 THEN o.notes END AS body
+            FROM (SELECT CASE
+                    WHEN to_tsvector('relais_french', o.name) @@ qs.loose THEN 1
+                    WHEN to_tsvector('relais_french', relais_search_email(o.email)) @@ qs.loose THEN 2
+                    WHEN to_tsvector('relais_french', o.website) @@ qs.loose THEN 3
+                    WHEN to_tsvector('relais_french', o.city) @@ qs.loose THEN 4
+                    WHEN to_tsvector('relais_french', o.address) @@ qs.loose THEN 5
+                    WHEN to_tsvector('relais_french', o.postcode) @@ qs.loose THEN 6
+                    WHEN to_tsvector('relais_french', relais_search_tags(o.tags)) @@ qs.loose THEN 7
+                    WHEN to_tsvector('relais_french', o.notes) @@ qs.loose THEN 8
+                  END AS ord) fo) f
+        WHERE o.deleted_at IS NULL
+          AND (p_user IS NULL OR o.owner_id = p_user
+               OR (p_team IS NOT NULL AND o.owner_id IN (
+                   SELECT u.id FROM users u WHERE u.tenant_id = o.tenant_id AND u.team_id = p_team)))
+        ORDER BY h.hscore DESC, h.hid;
+    WHEN 'person' THEN
+        RETURN QUERY
+        WITH qs AS MATERIALIZED (
+            SELECT CASE WHEN p_web THEN websearch_to_tsquery('relais_french', p_query)
+                        ELSE relais_search_loose_query(p_query) END AS loose),
+        c AS MATERIALIZED (
+            SELECT s.record_id, s.score FROM search_ids(
+                p_kind, p_query, p_web, p_limit, p_cap, p_user, p_team, p_categories,
+                p_statuses, p_city, p_created_from, p_created_to) s),
+        hits AS (
+            SELECT c.record_id AS hid, c.score AS hscore, count(*) OVER () AS htotal FROM c
+            ORDER BY c.score DESC, c.record_id LIMIT p_limit)
+        SELECT h.hid, concat_ws(' ', p.first_name, p.last_name),
+               NULLIF(concat_ws(' · ', p.job_title, p.email), ''), h.hscore, h.htotal,
+               (ARRAY['name', 'email', 'job_title', 'tags', 'notes'])[f.ord],
+               CASE WHEN f.body IS NOT NULL
+                    THEN ts_headline('relais_french', f.body, qs.loose, p_headline) END
+        FROM hits h CROSS JOIN qs
+        JOIN people p ON p.tenant_id = p_tenant AND p.id = h.hid
+        CROSS JOIN LATERAL (
+            SELECT fo.ord, CASE fo.ord WHEN 1 THEN concat_ws(' ', p.first_name, p.last_name)
+                                       WHEN 2 THEN p.email WHEN 3 THEN p.job_title
+                                       WHEN 4 THEN relais_search_tags(p.tags)
+                                       WHEN 5 THEN p.notes END AS body
+            FROM (SELECT CASE
+                    WHEN to_tsvector('relais_french', concat_ws(' ', p.first_name, p.last_name))
+                         @@ qs.loose THEN 1
+                    WHEN to_tsvector('relais_french', relais_search_email(p.email)) @@ qs.loose THEN 2
+                    WHEN to_tsvector('relais_french', p.job_title) @@ qs.loose THEN 3
+                    WHEN to_tsvector('relais_french', relais_search_tags(p.tags)) @@ qs.loose THEN 4
+                    WHEN to_tsvector('relais_french', p.notes) @@ qs.loose THEN 5
+                  END AS ord) fo) f
+        WHERE p.deleted_at IS NULL
+          AND (p_user IS NULL OR p.owner_id = p_user
+               OR (p_team IS NOT NULL AND p.owner_id IN (
+                   SELECT u.id FROM users u WHERE u.tenant_id = p.tenant_id AND u.team_id = p_team)))
+        ORDER BY h.hscore DESC, h.hid;
+    WHEN 'mandate' THEN
+        RETURN QUERY
+        WITH qs AS MATERIALIZED (
+            SELECT CASE WHEN p_web THEN websearch_to_tsquery('relais_french', p_query)
+                        ELSE relais_search_loose_query(p_query) END AS loose),
+        c AS MATERIALIZED (
+            SELECT s.record_id, s.score FROM search_ids(
+                p_kind, p_query, p_web, p_limit, p_cap, p_user, p_team, p_categories,
+                p_statuses, p_city, p_created_from, p_created_to) s),
+        hits AS (
+            SELECT c.record_id AS hid, c.score AS hscore, count(*) OVER () AS htotal FROM c
+            ORDER BY c.score DESC, c.record_id LIMIT p_limit)
+        SELECT h.hid, m.number, m.status, h.hscore, h.htotal,
+               (ARRAY['number', 'notes'])[f.ord],
+               CASE WHEN f.body IS NOT NULL
+                    THEN ts_headline('relais_french', f.body, qs.loose, p_headline) END
+        FROM hits h CROSS JOIN qs
+        JOIN mandates m ON m.tenant_id = p_tenant AND m.id = h.hid
+        CROSS JOIN LATERAL (
+            SELECT fo.ord, CASE fo.ord WHEN 1 THEN m.number WHEN 2 THEN m.notes END AS body
+            FROM (SELECT CASE
+                    WHEN to_tsvector('relais_french',
+                                     m.number || ' ' || translate(m.number, '-/._', '    '))
+                         @@ qs.loose THEN 1
+                    WHEN to_tsvector('relais_french', m.notes) @@ qs.loose THEN 2
+                  END AS ord) fo) f
+        WHERE m.deleted_at IS NULL
+          AND (p_user IS NULL OR m.owner_id = p_user
+               OR (p_team IS NOT NULL AND m.owner_id IN (
+                   SELECT u.id FROM users u WHERE u.tenant_id = m.tenant_id AND u.team_id = p_team)))
+        ORDER BY h.hscore DESC, h.hid;
+    WHEN 'interaction' THEN
+        RETURN QUERY
+        WITH qs AS MATERIALIZED (
+            SELECT CASE WHEN p_web THEN websearch_to_tsquery('relais_french', p_query)
+                        ELSE relais_search_loose_query(p_query) END AS loose),
+        c AS MATERIALIZED (
+            SELECT s.record_id, s.score FROM search_ids(
+                p_kind, p_query, p_web, p_limit, p_cap, p_user, p_team, p_categories,
+                p_statuses, p_city, p_created_from, p_created_to) s),
+        hits AS (
+            SELECT c.record_id AS hid, c.score AS hscore, count(*) OVER () AS htotal FROM c
+            ORDER BY c.score DESC, c.record_id LIMIT p_limit)
+        SELECT h.hid,
+               CASE WHEN length(i.summary) > 80 THEN left(i.summary, 79) || '…'
+                    ELSE i.summary END,
+               i.kind || ' · ' || to_char(i.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+               h.hscore, h.htotal,
+               (ARRAY['summary'])[f.ord],
+               CASE WHEN f.body IS NOT NULL
+                    THEN ts_headline('relais_french', f.body, qs.loose, p_headline) END
+        FROM hits h CROSS JOIN qs
+        JOIN interactions i ON i.tenant_id = p_tenant AND i.id = h.hid
+        CROSS JOIN LATERAL (
+            SELECT fo.ord, CASE fo.ord WHEN 1 THEN i.summary END AS body
+            FROM (SELECT CASE WHEN to_tsvector('relais_french', i.summary) @@ qs.loose THEN 1
+                  END AS ord) fo) f
+        WHERE i.deleted_at IS NULL
+          AND (p_user IS NULL OR i.author_id = p_user
+               OR (p_team IS NOT NULL AND i.author_id IN (
+                   SELECT u.id FROM users u WHERE u.tenant_id = i.tenant_id AND u.team_id = p_team)))
+        ORDER BY h.hscore DESC, h.hid;
+    ELSE
+        RAISE EXCEPTION 'unknown search kind %', p_kind USING ERRCODE = 'invalid_parameter_value';
+    END CASE;
+END
+$$;
+
+-- Up to p_limit suggestions of one kind, best first: names (or numbers) starting with the
+-- text, a later word starting with it, e-mails; or, with p_typos, the near misses on names.
+-- Interactions have no name and are not suggested (relais_store::search asks for none).
+CREATE FUNCTION relais_autocomplete_hits(
+    p_tenant uuid, p_kind text, p_text text, p_typos boolean, p_limit integer, p_cap integer,
+    p_user uuid, p_team uuid)
+    RETURNS TABLE (id uuid, label text, detail text, score float8)
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM set_config('app.tenant_id', p_tenant::text, true);
+    CASE p_kind
+    WHEN 'organisation' THEN
+        RETURN QUERY
+        WITH qs AS MATERIALIZED (
+            SELECT relais_search_norm(p_text) AS norm, lower(btrim(p_text)) AS email),
+        c AS MATERIALIZED (
+            SELECT a.record_id FROM autocomplete_ids(
+                p_kind, p_text, p_typos, p_limit, p_cap, p_user, p_team) a)
+        SELECT o.id, o.name, NULLIF(concat_ws(' · ', o.city, o.email), ''),
+               (CASE WHEN starts_with(o.search_name, qs.norm)
+                          THEN 2 + relais_search_similarity(qs.norm, o.search_name)
+                     WHEN strpos(' ' || o.search_name, ' ' || qs.norm) > 0
+                          THEN 1 + relais_search_similarity(qs.norm, o.search_name)
+                     WHEN qs.email ~ '[@.]' AND strpos(lower(o.email), qs.email) > 0 THEN 1.5
+                     ELSE relais_search_word_similarity(qs.norm, o.search_name) END)::float8
+        FROM c JOIN organisations o ON o.tenant_id = p_tenant AND o.id = c.record_id
+        CROSS JOIN qs
+        WHERE o.deleted_at IS NULL
+          AND (p_user IS NULL OR o.owner_id = p_user
+               OR (p_team IS NOT NULL AND o.owner_id IN (
+                   SELECT u.id FROM users u WHERE u.tenant_id = o.tenant_id AND u.team_id = p_team)))
+        ORDER BY 4 DESC, 2, 1 LIMIT p_limit;
+    WHEN 'person' THEN
+        RETURN QUERY
+        WITH qs AS MATERIALIZED (
+            SELECT relais_search_norm(p_text) AS norm, lower(btrim(p_text)) AS email),
+        c AS MATERIALIZED (
+            SELECT a.record_id FROM autocomplete_ids(
+                p_kind, p_text, p_typos, p_limit, p_cap, p_user, p_team) a)
+        SELECT p.id, concat_ws(' ', p.first_name, p.last_name),
+               NULLIF(concat_ws(' · ', p.job_title, p.email), ''),
+               (CASE WHEN starts_with(p.search_name, qs.norm)
+                          OR starts_with(relais_search_norm(p.last_name), qs.norm)
+                          THEN 2 + relais_search_similarity(qs.norm, p.search_name)
+                     WHEN strpos(' ' || p.search_name, ' ' || qs.norm) > 0
+                          THEN 1 + relais_search_similarity(qs.norm, p.search_name)
+                     WHEN qs.email ~ '[@.]' AND strpos(p.email, qs.email) > 0 THEN 1.5
+                     ELSE relais_search_word_similarity(qs.norm, p.search_name) END)::float8
+        FROM c JOIN people p ON p.tenant_id = p_tenant AND p.id = c.record_id
+        CROSS JOIN qs
+        WHERE p.deleted_at IS NULL
+          AND (p_user IS NULL OR p.owner_id = p_user
+               OR (p_team IS NOT NULL AND p.owner_id IN (
+                   SELECT u.id FROM users u WHERE u.tenant_id = p.tenant_id AND u.team_id = p_team)))
+        ORDER BY 4 DESC, 2, 1 LIMIT p_limit;
+    WHEN 'mandate' THEN
+        RETURN QUERY
+        WITH qs AS MATERIALIZED (SELECT lower(btrim(p_text)) AS email),
+        c AS MATERIALIZED (
+            SELECT a.record_id FROM autocomplete_ids(
+                p_kind, p_text, p_typos, p_limit, p_cap, p_user, p_team) a)
+        SELECT m.id, m.number, m.status,
+               (2 + relais_search_similarity(upper(qs.email), m.number))::float8
+        FROM c JOIN mandates m ON m.tenant_id = p_tenant AND m.id = c.record_id
+        CROSS JOIN qs
+        WHERE m.deleted_at IS NULL
+          AND (p_user IS NULL OR m.owner_id = p_user
+               OR (p_team IS NOT NULL AND m.owner_id IN (
+                   SELECT u.id FROM users u WHERE u.tenant_id = m.tenant_id AND u.team_id = p_team)))
+        ORDER BY 4 DESC, 2, 1 LIMIT p_limit;
+    ELSE
+        RAISE EXCEPTION 'unknown autocomplete kind %', p_kind
+            USING ERRCODE = 'invalid_parameter_value';
+    END CASE;
+END
+$$;
