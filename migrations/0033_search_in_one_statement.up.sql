@@ -25,6 +25,9 @@
 -- candidate functions, relais_search_word_starts()); the others read by primary key or
 -- compute.
 --
+-- The candidates and what every kind shares (the text as a query, the best p_limit in order,
+-- their count) are taken first, then the kind's statement reads and highlights those rows.
+--
 -- The scope is the candidates' ($user, $team): the whole tenant (NULL, NULL), one user's records
 -- (user, NULL) or those of the user and their team (user, team), as relais_search_scope_sql().
 
@@ -38,44 +41,54 @@ CREATE FUNCTION relais_search_hits(
     SET plan_cache_mode = force_generic_plan
     AS $$
 #variable_conflict use_column
+DECLARE
+    q_loose constant tsquery := CASE WHEN p_web
+                                     THEN websearch_to_tsquery('relais_french', p_query)
+                                     ELSE relais_search_loose_query(p_query) END;
+    ids uuid[];
+    scores float8[];
+    q_total bigint;
 BEGIN
     PERFORM set_config('app.tenant_id', p_tenant::text, true);
+    -- The candidates, best first (their score was computed with the row in hand, 0020).
+    SELECT array_agg(s.record_id ORDER BY s.score DESC, s.record_id),
+           array_agg(s.score ORDER BY s.score DESC, s.record_id), count(*)
+    INTO ids, scores, q_total
+    FROM search_ids(p_kind, p_query, p_web, p_limit, p_cap, p_user, p_team, p_categories,
+                    p_statuses, p_city, p_created_from, p_created_to) s;
+    IF q_total = 0 THEN
+        RETURN;
+    END IF;
+    -- The first field that matches, in weight order (CASE stops at the first), and its
+    -- highlight; the rows through row-level security, the scope and the trash rule again.
     CASE p_kind
     WHEN 'organisation' THEN
         RETURN QUERY
-        WITH qs AS MATERIALIZED (
-            SELECT CASE WHEN p_web THEN websearch_to_tsquery('relais_french', p_query)
-                        ELSE relais_search_loose_query(p_query) END AS loose),
-        c AS MATERIALIZED (
-            SELECT s.record_id, s.score FROM search_ids(
-                p_kind, p_query, p_web, p_limit, p_cap, p_user, p_team, p_categories,
-                p_statuses, p_city, p_created_from, p_created_to) s),
-        hits AS (
-            SELECT c.record_id AS hid, c.score AS hscore, count(*) OVER () AS htotal FROM c
-            ORDER BY c.score DESC, c.record_id LIMIT p_limit)
-        SELECT h.hid, o.name, NULLIF(concat_ws(' · ', o.city, o.email), ''), h.hscore, h.htotal,
+        SELECT h.hid, o.name, NULLIF(concat_ws(' · ', o.city, o.email), ''), h.hscore, q_total,
                (ARRAY['name', 'email', 'website', 'city', 'address', 'postcode', 'tags',
                       'notes'])[f.ord],
                CASE WHEN f.body IS NOT NULL
-                    THEN ts_headline('relais_french', f.body, qs.loose, p_headline) END
-        FROM hits h CROSS JOIN qs
+                    THEN ts_headline('relais_french', f.body, q_loose, p_headline) END
+        FROM unnest(ids[1:p_limit], scores[1:p_limit]) AS h (hid, hscore)
         JOIN organisations o ON o.tenant_id = p_tenant AND o.id = h.hid
-        -- The first field that matches, in weight order (CASE stops at the first).
         CROSS JOIN LATERAL (
-            SELECT fo.ord, CASE fo.ord WHEN 1 THEN o.name WHEN 2 THEN o.email
-                                       WHEN 3 THEN o.website WHEN 4 THEN o.city
-                                       WHEN 5 THEN o.address WHEN 6 THEN o.postcode
+            SELECT fo.ord, CASE fo.ord WHEN 1 THEN o.name
+                                       WHEN 2 THEN o.email
+                                       WHEN 3 THEN o.website
+                                       WHEN 4 THEN o.city
+                                       WHEN 5 THEN o.address
+                                       WHEN 6 THEN o.postcode
                                        WHEN 7 THEN relais_search_tags(o.tags)
                                        WHEN 8 THEN o.notes END AS body
             FROM (SELECT CASE
-                    WHEN to_tsvector('relais_french', o.name) @@ qs.loose THEN 1
-                    WHEN to_tsvector('relais_french', relais_search_email(o.email)) @@ qs.loose THEN 2
-                    WHEN to_tsvector('relais_french', o.website) @@ qs.loose THEN 3
-                    WHEN to_tsvector('relais_french', o.city) @@ qs.loose THEN 4
-                    WHEN to_tsvector('relais_french', o.address) @@ qs.loose THEN 5
-                    WHEN to_tsvector('relais_french', o.postcode) @@ qs.loose THEN 6
-                    WHEN to_tsvector('relais_french', relais_search_tags(o.tags)) @@ qs.loose THEN 7
-                    WHEN to_tsvector('relais_french', o.notes) @@ qs.loose THEN 8
+                    WHEN to_tsvector('relais_french', o.name) @@ q_loose THEN 1
+                    WHEN to_tsvector('relais_french', relais_search_email(o.email)) @@ q_loose THEN 2
+                    WHEN to_tsvector('relais_french', o.website) @@ q_loose THEN 3
+                    WHEN to_tsvector('relais_french', o.city) @@ q_loose THEN 4
+                    WHEN to_tsvector('relais_french', o.address) @@ q_loose THEN 5
+                    WHEN to_tsvector('relais_french', o.postcode) @@ q_loose THEN 6
+                    WHEN to_tsvector('relais_french', relais_search_tags(o.tags)) @@ q_loose THEN 7
+                    WHEN to_tsvector('relais_french', o.notes) @@ q_loose THEN 8
                   END AS ord) fo) f
         WHERE o.deleted_at IS NULL
           AND (p_user IS NULL OR o.owner_id = p_user
@@ -84,35 +97,26 @@ BEGIN
         ORDER BY h.hscore DESC, h.hid;
     WHEN 'person' THEN
         RETURN QUERY
-        WITH qs AS MATERIALIZED (
-            SELECT CASE WHEN p_web THEN websearch_to_tsquery('relais_french', p_query)
-                        ELSE relais_search_loose_query(p_query) END AS loose),
-        c AS MATERIALIZED (
-            SELECT s.record_id, s.score FROM search_ids(
-                p_kind, p_query, p_web, p_limit, p_cap, p_user, p_team, p_categories,
-                p_statuses, p_city, p_created_from, p_created_to) s),
-        hits AS (
-            SELECT c.record_id AS hid, c.score AS hscore, count(*) OVER () AS htotal FROM c
-            ORDER BY c.score DESC, c.record_id LIMIT p_limit)
         SELECT h.hid, concat_ws(' ', p.first_name, p.last_name),
-               NULLIF(concat_ws(' · ', p.job_title, p.email), ''), h.hscore, h.htotal,
+               NULLIF(concat_ws(' · ', p.job_title, p.email), ''), h.hscore, q_total,
                (ARRAY['name', 'email', 'job_title', 'tags', 'notes'])[f.ord],
                CASE WHEN f.body IS NOT NULL
-                    THEN ts_headline('relais_french', f.body, qs.loose, p_headline) END
-        FROM hits h CROSS JOIN qs
+                    THEN ts_headline('relais_french', f.body, q_loose, p_headline) END
+        FROM unnest(ids[1:p_limit], scores[1:p_limit]) AS h (hid, hscore)
         JOIN people p ON p.tenant_id = p_tenant AND p.id = h.hid
         CROSS JOIN LATERAL (
             SELECT fo.ord, CASE fo.ord WHEN 1 THEN concat_ws(' ', p.first_name, p.last_name)
-                                       WHEN 2 THEN p.email WHEN 3 THEN p.job_title
+                                       WHEN 2 THEN p.email
+                                       WHEN 3 THEN p.job_title
                                        WHEN 4 THEN relais_search_tags(p.tags)
                                        WHEN 5 THEN p.notes END AS body
             FROM (SELECT CASE
                     WHEN to_tsvector('relais_french', concat_ws(' ', p.first_name, p.last_name))
-                         @@ qs.loose THEN 1
-                    WHEN to_tsvector('relais_french', relais_search_email(p.email)) @@ qs.loose THEN 2
-                    WHEN to_tsvector('relais_french', p.job_title) @@ qs.loose THEN 3
-                    WHEN to_tsvector('relais_french', relais_search_tags(p.tags)) @@ qs.loose THEN 4
-                    WHEN to_tsvector('relais_french', p.notes) @@ qs.loose THEN 5
+                         @@ q_loose THEN 1
+                    WHEN to_tsvector('relais_french', relais_search_email(p.email)) @@ q_loose THEN 2
+                    WHEN to_tsvector('relais_french', p.job_title) @@ q_loose THEN 3
+                    WHEN to_tsvector('relais_french', relais_search_tags(p.tags)) @@ q_loose THEN 4
+                    WHEN to_tsvector('relais_french', p.notes) @@ q_loose THEN 5
                   END AS ord) fo) f
         WHERE p.deleted_at IS NULL
           AND (p_user IS NULL OR p.owner_id = p_user
@@ -121,29 +125,20 @@ BEGIN
         ORDER BY h.hscore DESC, h.hid;
     WHEN 'mandate' THEN
         RETURN QUERY
-        WITH qs AS MATERIALIZED (
-            SELECT CASE WHEN p_web THEN websearch_to_tsquery('relais_french', p_query)
-                        ELSE relais_search_loose_query(p_query) END AS loose),
-        c AS MATERIALIZED (
-            SELECT s.record_id, s.score FROM search_ids(
-                p_kind, p_query, p_web, p_limit, p_cap, p_user, p_team, p_categories,
-                p_statuses, p_city, p_created_from, p_created_to) s),
-        hits AS (
-            SELECT c.record_id AS hid, c.score AS hscore, count(*) OVER () AS htotal FROM c
-            ORDER BY c.score DESC, c.record_id LIMIT p_limit)
-        SELECT h.hid, m.number, m.status, h.hscore, h.htotal,
+        SELECT h.hid, m.number, m.status, h.hscore, q_total,
                (ARRAY['number', 'notes'])[f.ord],
                CASE WHEN f.body IS NOT NULL
-                    THEN ts_headline('relais_french', f.body, qs.loose, p_headline) END
-        FROM hits h CROSS JOIN qs
+                    THEN ts_headline('relais_french', f.body, q_loose, p_headline) END
+        FROM unnest(ids[1:p_limit], scores[1:p_limit]) AS h (hid, hscore)
         JOIN mandates m ON m.tenant_id = p_tenant AND m.id = h.hid
         CROSS JOIN LATERAL (
-            SELECT fo.ord, CASE fo.ord WHEN 1 THEN m.number WHEN 2 THEN m.notes END AS body
+            SELECT fo.ord, CASE fo.ord WHEN 1 THEN m.number
+                                       WHEN 2 THEN m.notes END AS body
             FROM (SELECT CASE
                     WHEN to_tsvector('relais_french',
                                      m.number || ' ' || translate(m.number, '-/._', '    '))
-                         @@ qs.loose THEN 1
-                    WHEN to_tsvector('relais_french', m.notes) @@ qs.loose THEN 2
+                         @@ q_loose THEN 1
+                    WHEN to_tsvector('relais_french', m.notes) @@ q_loose THEN 2
                   END AS ord) fo) f
         WHERE m.deleted_at IS NULL
           AND (p_user IS NULL OR m.owner_id = p_user
@@ -152,29 +147,20 @@ BEGIN
         ORDER BY h.hscore DESC, h.hid;
     WHEN 'interaction' THEN
         RETURN QUERY
-        WITH qs AS MATERIALIZED (
-            SELECT CASE WHEN p_web THEN websearch_to_tsquery('relais_french', p_query)
-                        ELSE relais_search_loose_query(p_query) END AS loose),
-        c AS MATERIALIZED (
-            SELECT s.record_id, s.score FROM search_ids(
-                p_kind, p_query, p_web, p_limit, p_cap, p_user, p_team, p_categories,
-                p_statuses, p_city, p_created_from, p_created_to) s),
-        hits AS (
-            SELECT c.record_id AS hid, c.score AS hscore, count(*) OVER () AS htotal FROM c
-            ORDER BY c.score DESC, c.record_id LIMIT p_limit)
         SELECT h.hid,
                CASE WHEN length(i.summary) > 80 THEN left(i.summary, 79) || '…'
                     ELSE i.summary END,
                i.kind || ' · ' || to_char(i.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
-               h.hscore, h.htotal,
+               h.hscore, q_total,
                (ARRAY['summary'])[f.ord],
                CASE WHEN f.body IS NOT NULL
-                    THEN ts_headline('relais_french', f.body, qs.loose, p_headline) END
-        FROM hits h CROSS JOIN qs
+                    THEN ts_headline('relais_french', f.body, q_loose, p_headline) END
+        FROM unnest(ids[1:p_limit], scores[1:p_limit]) AS h (hid, hscore)
         JOIN interactions i ON i.tenant_id = p_tenant AND i.id = h.hid
         CROSS JOIN LATERAL (
             SELECT fo.ord, CASE fo.ord WHEN 1 THEN i.summary END AS body
-            FROM (SELECT CASE WHEN to_tsvector('relais_french', i.summary) @@ qs.loose THEN 1
+            FROM (SELECT CASE
+                    WHEN to_tsvector('relais_french', i.summary) @@ q_loose THEN 1
                   END AS ord) fo) f
         WHERE i.deleted_at IS NULL
           AND (p_user IS NULL OR i.author_id = p_user
@@ -198,25 +184,30 @@ CREATE FUNCTION relais_autocomplete_hits(
     SET plan_cache_mode = force_generic_plan
     AS $$
 #variable_conflict use_column
+DECLARE
+    q_norm constant text := relais_search_norm(p_text);
+    q_email constant text := lower(btrim(p_text));
+    q_is_email constant boolean := q_email ~ '[@.]';
+    ids uuid[];
 BEGIN
     PERFORM set_config('app.tenant_id', p_tenant::text, true);
+    SELECT array_agg(a.record_id) INTO ids
+    FROM autocomplete_ids(p_kind, p_text, p_typos, p_limit, p_cap, p_user, p_team) a;
+    IF ids IS NULL THEN
+        RETURN;
+    END IF;
     CASE p_kind
     WHEN 'organisation' THEN
         RETURN QUERY
-        WITH qs AS MATERIALIZED (
-            SELECT relais_search_norm(p_text) AS norm, lower(btrim(p_text)) AS email),
-        c AS MATERIALIZED (
-            SELECT a.record_id FROM autocomplete_ids(
-                p_kind, p_text, p_typos, p_limit, p_cap, p_user, p_team) a)
         SELECT o.id, o.name, NULLIF(concat_ws(' · ', o.city, o.email), ''),
-               (CASE WHEN starts_with(o.search_name, qs.norm)
-                          THEN 2 + relais_search_similarity(qs.norm, o.search_name)
-                     WHEN strpos(' ' || o.search_name, ' ' || qs.norm) > 0
-                          THEN 1 + relais_search_similarity(qs.norm, o.search_name)
-                     WHEN qs.email ~ '[@.]' AND strpos(lower(o.email), qs.email) > 0 THEN 1.5
-                     ELSE relais_search_word_similarity(qs.norm, o.search_name) END)::float8
-        FROM c JOIN organisations o ON o.tenant_id = p_tenant AND o.id = c.record_id
-        CROSS JOIN qs
+               (CASE WHEN starts_with(o.search_name, q_norm)
+                          THEN 2 + relais_search_similarity(q_norm, o.search_name)
+                     WHEN strpos(' ' || o.search_name, ' ' || q_norm) > 0
+                          THEN 1 + relais_search_similarity(q_norm, o.search_name)
+                     WHEN q_is_email AND strpos(lower(o.email), q_email) > 0 THEN 1.5
+                     ELSE relais_search_word_similarity(q_norm, o.search_name) END)::float8
+        FROM unnest(ids) AS c (record_id)
+        JOIN organisations o ON o.tenant_id = p_tenant AND o.id = c.record_id
         WHERE o.deleted_at IS NULL
           AND (p_user IS NULL OR o.owner_id = p_user
                OR (p_team IS NOT NULL AND o.owner_id IN (
@@ -224,22 +215,17 @@ BEGIN
         ORDER BY 4 DESC, 2, 1 LIMIT p_limit;
     WHEN 'person' THEN
         RETURN QUERY
-        WITH qs AS MATERIALIZED (
-            SELECT relais_search_norm(p_text) AS norm, lower(btrim(p_text)) AS email),
-        c AS MATERIALIZED (
-            SELECT a.record_id FROM autocomplete_ids(
-                p_kind, p_text, p_typos, p_limit, p_cap, p_user, p_team) a)
         SELECT p.id, concat_ws(' ', p.first_name, p.last_name),
                NULLIF(concat_ws(' · ', p.job_title, p.email), ''),
-               (CASE WHEN starts_with(p.search_name, qs.norm)
-                          OR starts_with(relais_search_norm(p.last_name), qs.norm)
-                          THEN 2 + relais_search_similarity(qs.norm, p.search_name)
-                     WHEN strpos(' ' || p.search_name, ' ' || qs.norm) > 0
-                          THEN 1 + relais_search_similarity(qs.norm, p.search_name)
-                     WHEN qs.email ~ '[@.]' AND strpos(p.email, qs.email) > 0 THEN 1.5
-                     ELSE relais_search_word_similarity(qs.norm, p.search_name) END)::float8
-        FROM c JOIN people p ON p.tenant_id = p_tenant AND p.id = c.record_id
-        CROSS JOIN qs
+               (CASE WHEN starts_with(p.search_name, q_norm)
+                          OR starts_with(relais_search_norm(p.last_name), q_norm)
+                          THEN 2 + relais_search_similarity(q_norm, p.search_name)
+                     WHEN strpos(' ' || p.search_name, ' ' || q_norm) > 0
+                          THEN 1 + relais_search_similarity(q_norm, p.search_name)
+                     WHEN q_is_email AND strpos(p.email, q_email) > 0 THEN 1.5
+                     ELSE relais_search_word_similarity(q_norm, p.search_name) END)::float8
+        FROM unnest(ids) AS c (record_id)
+        JOIN people p ON p.tenant_id = p_tenant AND p.id = c.record_id
         WHERE p.deleted_at IS NULL
           AND (p_user IS NULL OR p.owner_id = p_user
                OR (p_team IS NOT NULL AND p.owner_id IN (
@@ -247,14 +233,10 @@ BEGIN
         ORDER BY 4 DESC, 2, 1 LIMIT p_limit;
     WHEN 'mandate' THEN
         RETURN QUERY
-        WITH qs AS MATERIALIZED (SELECT lower(btrim(p_text)) AS email),
-        c AS MATERIALIZED (
-            SELECT a.record_id FROM autocomplete_ids(
-                p_kind, p_text, p_typos, p_limit, p_cap, p_user, p_team) a)
         SELECT m.id, m.number, m.status,
-               (2 + relais_search_similarity(upper(qs.email), m.number))::float8
-        FROM c JOIN mandates m ON m.tenant_id = p_tenant AND m.id = c.record_id
-        CROSS JOIN qs
+               (2 + relais_search_similarity(upper(q_email), m.number))::float8
+        FROM unnest(ids) AS c (record_id)
+        JOIN mandates m ON m.tenant_id = p_tenant AND m.id = c.record_id
         WHERE m.deleted_at IS NULL
           AND (p_user IS NULL OR m.owner_id = p_user
                OR (p_team IS NOT NULL AND m.owner_id IN (
