@@ -996,6 +996,14 @@ async fn functions_with(conn: &mut sqlx::PgConnection, names: &str, setting: &st
     .unwrap()
 }
 
+/// The line after a plan's bitmap scan of `index`: its condition.
+fn index_cond<'a>(plan: &'a str, index: &str) -> &'a str {
+    plan.lines()
+        .skip_while(|l| !l.contains(&format!("Bitmap Index Scan on {index}")))
+        .nth(1)
+        .unwrap_or_default()
+}
+
 #[tokio::test]
 async fn searches_use_the_text_and_trigram_indexes() {
     let app = spawn_app().await;
@@ -1089,11 +1097,7 @@ async fn searches_use_the_text_and_trigram_indexes() {
             ),
         )
         .await;
-        let scan = p
-            .lines()
-            .skip_while(|l| !l.contains(&format!("Bitmap Index Scan on {index}")))
-            .nth(1)
-            .unwrap_or_default();
+        let scan = index_cond(&p, index);
         assert!(
             scan.contains("Index Cond: ((owner_id = ") && scan.contains("search_vector @@"),
             "{p}"
@@ -1116,11 +1120,7 @@ async fn searches_use_the_text_and_trigram_indexes() {
             ),
         ] {
             let p = plan(&mut su, &sql).await;
-            let scan = p
-                .lines()
-                .skip_while(|l| !l.contains(&format!("Bitmap Index Scan on {index}")))
-                .nth(1)
-                .unwrap_or_default();
+            let scan = index_cond(&p, index);
             assert!(
                 scan.contains("Index Cond: ((owner_id = ") && scan.contains("@@ '''dupont'''"),
                 "{sql}: {p}"
