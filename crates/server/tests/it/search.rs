@@ -2343,3 +2343,92 @@ async fn a_common_later_word_reads_the_tenants_own_names_in_order() {
         "{res}"
     );
 }
+
+#[tokio::test]
+async fn one_users_common_word_reads_their_rows_in_order() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let alice = app.create_user(&t, "alice@acme.test", "user", None).await;
+    let owner = alice.id;
+    let mut su = app.superuser().await;
+    // 20,000 organisations, one in 20 owned by Alice: a quarter in Paris (a dense word), one in
+    // 50 "Dupuis" (2 %).
+    sqlx::query(
+        "INSERT INTO organisations (tenant_id, id, name, type, city, owner_id)
+         SELECT $1, gen_random_uuid(),
+                CASE WHEN i % 50 = 0 THEN 'Cabinet Dupuis ' || i ELSE 'Société ' || md5(i::text) END,
+                'investor', (ARRAY['Paris','Lyon','Nantes','Lille'])[1 + i % 4],
+                CASE WHEN (i / 7) % 20 = 0 THEN $2 ELSE $3 END
+         FROM generate_series(1, 20000) AS i",
+    )
+    .bind(t.id)
+    .bind(owner)
+    .bind(t.admin.id)
+    .execute(&mut su)
+    .await
+    .unwrap();
+    sqlx::query("VACUUM ANALYZE organisations")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    relais_store::search::refresh_word_frequencies(&app.db)
+        .await
+        .unwrap();
+    let dense = "SELECT relais_search_dense('organisation', relais_search_loose_query($1))";
+    for (q, expected) in [
+        ("Paris", true),
+        ("Dupuis", false),
+        // Several words: their share together is a guess, the index is kept.
+        ("Dupuis Paris", false),
+        ("Quimper", false),
+        ("du", false),
+    ] {
+        assert_eq!(pays_for(&mut su, dense, q).await, expected, "{q}");
+    }
+    as_owner_in(&mut su, t.id).await;
+    // One user's records (migration 0034): the common word through their rows in order, no
+    // bitmap of the word's matches; the rarer one through the owner-led text index as before.
+    let p = search_plan_of(&mut su, "organisation", "Paris", Some(owner)).await;
+    assert!(
+        !p.contains("Bitmap Index Scan on organisations_search_idx"),
+        "{p}"
+    );
+    let words = p
+        .lines()
+        .skip_while(|l| !l.contains("CTE words"))
+        .nth(2)
+        .unwrap_or_default();
+    assert!(
+        words.contains("Seq Scan on organisations") || words.contains("Index Scan using"),
+        "{p}"
+    );
+    let p = search_plan_of(&mut su, "organisation", "Dupuis", Some(owner)).await;
+    assert!(
+        p.contains("Bitmap Index Scan on organisations_search_idx"),
+        "{p}"
+    );
+    // The whole tenant's look-up is the planner's own choice, bitmaps allowed.
+    let p = search_plan_of(&mut su, "organisation", "Paris", None).await;
+    assert!(!p.contains("enable_bitmapscan"), "{p}");
+    // The ordered look-up finds a page of the user's matches.
+    let (found, in_paris): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE o.city = 'Paris' AND o.owner_id = $1)
+         FROM search_ids('organisation', 'Paris', false, 10, 100, $1, NULL, NULL, NULL, NULL,
+                         NULL, NULL) s
+         JOIN organisations o ON o.id = s.record_id",
+    )
+    .bind(owner)
+    .fetch_one(&mut su)
+    .await
+    .unwrap();
+    assert_eq!((found, in_paris), (100, 100));
+    sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
+    // End to end, as the user sees it.
+    let res = search(
+        &app,
+        &t.admin.token,
+        &[("q", "paris"), ("types", "organisation")],
+    )
+    .await;
+    assert_eq!(hits(&res, "organisation").len(), 10, "{res}");
+}
