@@ -1331,9 +1331,25 @@ async fn searches_use_the_text_and_trigram_indexes() {
             "relais_search_names_head_person_ids",
             "relais_search_names_organisation_ids",
             "relais_search_names_person_ids",
+            "relais_search_ordered_organisation_ids",
+            "relais_search_ordered_person_ids",
             "relais_search_organisation_ids",
             "relais_search_person_ids",
             "search_plan",
+        ]
+    );
+    // An own scope's common word reads the caller's rows in order (migration 0034): those
+    // look-ups alone plan without bitmaps.
+    assert_eq!(
+        functions_with(
+            &mut su,
+            "^relais_(search|autocomplete)_([a-z]+_)*[a-z]+_ids$",
+            "enable_bitmapscan=off"
+        )
+        .await,
+        [
+            "relais_search_ordered_organisation_ids",
+            "relais_search_ordered_person_ids"
         ]
     );
 
