@@ -11,6 +11,8 @@ SELECT relais_search_edit_function(
                     AND relais_search_head_pays(p_kind || ' name', a.names);
     ordered boolean := p_kind IN ('organisation', 'person') AND NOT p_web
                        AND p_vis_user IS NOT NULL AND p_vis_team IS NULL
+                       AND p_categories IS NULL AND p_city IS NULL
+                       AND p_created_from IS NULL AND p_created_to IS NULL
                        AND has_table_privilege('public.search_word_frequencies', 'SELECT')
                        AND relais_search_dense(p_kind, a.tsq);
     bitmaps constant text := current_setting('enable_bitmapscan');
@@ -58,6 +60,8 @@ SELECT relais_search_edit_function(
     -- One user's records and one common word: their rows in order (0034).
     ordered boolean := p_kind IN ('organisation', 'person') AND NOT p_web
                        AND p_vis_user IS NOT NULL AND p_vis_team IS NULL
+                       AND p_categories IS NULL AND p_city IS NULL
+                       AND p_created_from IS NULL AND p_created_to IS NULL
                        AND relais_search_dense(p_kind, a.tsq);
     statement text := p_kind
         || CASE WHEN head THEN ' head' WHEN ordered THEN ' ordered' ELSE '' END;

@@ -9,7 +9,9 @@
 -- 100 match reads about 1,000 of them: 1.6–3.3 ms (organisations 1.8–3.0 ms against 1.8–7.4).
 -- For rarer words it is far worse (40–58 ms: every row of the user is read), so search_ids()
 -- takes it only for a text of one word that the planner's statistics (0028) put in at least
--- 5 % of the rows; several words stay on the index, their share being a guess.
+-- 5 % of the rows, without filters; several words stay on the index, their share being a
+-- guess, and so do filtered searches (a rare city with a common word would read every row of
+-- the user).
 --
 -- relais_search_ordered_<kind>_ids are the candidate functions of search_sql() with bitmap
 -- scans off (relais_search_rebuild_candidates() makes them again with their settings, as it
@@ -67,6 +69,8 @@ $q$, $q$
     -- One user's records and one common word: their rows in order (0034).
     ordered boolean := p_kind IN ('organisation', 'person') AND NOT p_web
                        AND p_vis_user IS NOT NULL AND p_vis_team IS NULL
+                       AND p_categories IS NULL AND p_city IS NULL
+                       AND p_created_from IS NULL AND p_created_to IS NULL
                        AND relais_search_dense(p_kind, a.tsq);
     statement text := p_kind
         || CASE WHEN head THEN ' head' WHEN ordered THEN ' ordered' ELSE '' END;
@@ -108,6 +112,8 @@ $q$, $q$
                     AND relais_search_head_pays(p_kind || ' name', a.names);
     ordered boolean := p_kind IN ('organisation', 'person') AND NOT p_web
                        AND p_vis_user IS NOT NULL AND p_vis_team IS NULL
+                       AND p_categories IS NULL AND p_city IS NULL
+                       AND p_created_from IS NULL AND p_created_to IS NULL
                        AND has_table_privilege('public.search_word_frequencies', 'SELECT')
                        AND relais_search_dense(p_kind, a.tsq);
     bitmaps constant text := current_setting('enable_bitmapscan');

@@ -2423,6 +2423,19 @@ async fn one_users_common_word_reads_their_rows_in_order() {
         p.contains("Bitmap Index Scan on organisations_search_idx"),
         "{p}"
     );
+    // With a filter, the common word too: a rare city would have every row of the user read.
+    let p = plan(
+        &mut su,
+        &format!(
+            "SELECT * FROM search_plan('organisation', 'Paris', false, 10, 100, '{owner}', NULL, \
+             NULL, NULL, 'Lyon', NULL, NULL)"
+        ),
+    )
+    .await;
+    assert!(
+        p.contains("Bitmap Index Scan on organisations_search_idx"),
+        "{p}"
+    );
     // The whole tenant's look-up is the planner's own choice, bitmaps allowed.
     let p = search_plan_of(&mut su, "organisation", "Paris", None).await;
     assert!(!p.contains("enable_bitmapscan"), "{p}");
