@@ -18,7 +18,7 @@
 //! application: the vectors are generated columns, so a write is searchable by the next
 //! statement.
 
-use crate::{Db, error::Result, organisations::Visibility, sql::Sql};
+use crate::{Db, error::Result, organisations::Visibility};
 use chrono::{DateTime, Utc};
 use relais_domain::{TenantId, search::SearchType};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
@@ -124,38 +124,27 @@ pub async fn search(
     limit: u64,
 ) -> Result<Vec<Hit>> {
     let (user, team) = scope_args(vis);
-    let mut sql = Sql::new(
-        "SELECT id, title, subtitle, score, total, matched_field, snippet FROM relais_search_hits(",
+    let call = crate::stmt(
+        "SELECT id, title, subtitle, score, total, matched_field, snippet \
+         FROM relais_search_hits($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        [
+            tenant.0.into(),
+            t.code().into(),
+            q.text.into(),
+            q.web.into(),
+            (limit as i32).into(),
+            cap.into(),
+            user.into(),
+            team.into(),
+            text_array(&filter.categories),
+            text_array(&filter.statuses),
+            filter.city.clone().into(),
+            filter.created_from.into(),
+            filter.created_to.into(),
+            HEADLINE_OPTIONS.into(),
+        ],
     );
-    sql.bind(tenant.0)
-        .push(", ")
-        .bind(t.code())
-        .push(", ")
-        .bind(q.text.to_owned())
-        .push(", ")
-        .bind(q.web)
-        .push(", ")
-        .bind(limit as i32)
-        .push(", ")
-        .bind(cap)
-        .push(", ")
-        .bind(user)
-        .push(", ")
-        .bind(team)
-        .push(", ")
-        .bind(text_array(&filter.categories))
-        .push(", ")
-        .bind(text_array(&filter.statuses))
-        .push(", ")
-        .bind(filter.city.clone())
-        .push(", ")
-        .bind(filter.created_from)
-        .push(", ")
-        .bind(filter.created_to)
-        .push(", ")
-        .bind(HEADLINE_OPTIONS)
-        .push(")");
-    let rows = db.query_confined(sql.build()).await?;
+    let rows = db.query_confined(call).await?;
     rows.iter()
         .map(|r| Ok(Hit::from_query_result(r, "")?))
         .collect()
@@ -184,24 +173,20 @@ pub async fn autocomplete(
         return Ok(Vec::new());
     }
     let (user, team) = scope_args(vis);
-    let mut sql = Sql::new("SELECT id, label, detail, score FROM relais_autocomplete_hits(");
-    sql.bind(tenant.0)
-        .push(", ")
-        .bind(t.code())
-        .push(", ")
-        .bind(text.to_owned())
-        .push(", ")
-        .bind(typos)
-        .push(", ")
-        .bind(limit as i32)
-        .push(", ")
-        .bind(cap)
-        .push(", ")
-        .bind(user)
-        .push(", ")
-        .bind(team)
-        .push(")");
-    let rows = db.query_confined(sql.build()).await?;
+    let call = crate::stmt(
+        "SELECT id, label, detail, score FROM relais_autocomplete_hits($1, $2, $3, $4, $5, $6, $7, $8)",
+        [
+            tenant.0.into(),
+            t.code().into(),
+            text.into(),
+            typos.into(),
+            (limit as i32).into(),
+            cap.into(),
+            user.into(),
+            team.into(),
+        ],
+    );
+    let rows = db.query_confined(call).await?;
     rows.iter()
         .map(|r| Ok(Suggestion::from_query_result(r, "")?))
         .collect()
