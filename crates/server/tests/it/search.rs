@@ -2461,3 +2461,164 @@ async fn one_users_common_word_reads_their_rows_in_order() {
     .await;
     assert_eq!(hits(&res, "organisation").len(), 10, "{res}");
 }
+
+/// Calls of the generic-plan candidate functions (`relais_search_*_ids_generic`, migration
+/// 0035) made by `search_ids()` for `q` among the organisations of `owner` (or the whole
+/// tenant), with the city filter `city`. Needs `track_functions`.
+async fn generic_calls(
+    conn: &mut sqlx::PgConnection,
+    q: &str,
+    owner: Option<Uuid>,
+    city: Option<&str>,
+) -> (i64, i64) {
+    let calls = "SELECT coalesce(sum(calls), 0)::int8 FROM pg_stat_xact_user_functions \
+                 WHERE funcname ~ '^relais_search_([a-z]+_)*[a-z]+_ids_generic$'";
+    sqlx::query("BEGIN").execute(&mut *conn).await.unwrap();
+    let before: i64 = sqlx::query_scalar(calls)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let found: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM search_ids('organisation', $1, false, 10, 100, $2, NULL, NULL, \
+         NULL, $3, NULL, NULL)",
+    )
+    .bind(q)
+    .bind(owner)
+    .bind(city)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    let after: i64 = sqlx::query_scalar(calls)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("ROLLBACK").execute(&mut *conn).await.unwrap();
+    (after - before, found)
+}
+
+#[tokio::test]
+async fn a_dominant_tenants_whole_tenant_search_keeps_one_plan() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let other = app.create_tenant("other").await;
+    let mut su = app.superuser().await;
+    // 20,000 organisations in acme, 80 of them "Dupuis" (0.4 %), a quarter in Paris (dense);
+    // 1,000 in the other tenant, 100 of them "Dupuis".
+    for (tenant, owner, n, every) in [
+        (t.id, t.admin.id, 20_000, 250),
+        (other.id, other.admin.id, 1_000, 10),
+    ] {
+        sqlx::query(
+            "INSERT INTO organisations (tenant_id, id, name, type, city, owner_id)
+             SELECT $1, gen_random_uuid(),
+                    CASE WHEN i % $4 = 0 THEN 'Cabinet Dupuis ' || i ELSE 'Société ' || md5(i::text) END,
+                    'investor', (ARRAY['Paris','Lyon','Nantes','Lille'])[1 + i % 4], $2
+             FROM generate_series(1, $3) AS i",
+        )
+        .bind(tenant)
+        .bind(owner)
+        .bind(n)
+        .bind(every)
+        .execute(&mut su)
+        .await
+        .unwrap();
+    }
+    sqlx::query("VACUUM ANALYZE organisations")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    relais_store::search::refresh_word_frequencies(&app.db)
+        .await
+        .unwrap();
+    let dominant = "SELECT relais_search_dominant('organisation', $1)";
+    for (tenant, expected) in [(t.id, true), (other.id, false)] {
+        let d: bool = sqlx::query_scalar(dominant)
+            .bind(tenant)
+            .fetch_one(&mut su)
+            .await
+            .unwrap();
+        assert_eq!(d, expected, "{tenant}");
+    }
+    sqlx::query("SET track_functions = 'pl'")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    as_owner_in(&mut su, t.id).await;
+    // The whole tenant, no filter, a word no denser than the bound: the generic statement,
+    // which still keeps to the tenant (80 candidates, not the other tenant's 100 too).
+    assert_eq!(generic_calls(&mut su, "Dupuis", None, None).await, (1, 80));
+    // A dense word, an own scope, a filter: planned for the call, as before.
+    assert_eq!(generic_calls(&mut su, "Paris", None, None).await, (0, 100));
+    assert_eq!(
+        generic_calls(&mut su, "Dupuis", Some(t.admin.id), None).await,
+        (0, 80)
+    );
+    assert_eq!(
+        generic_calls(&mut su, "Dupuis", None, Some("Nantes")).await,
+        (0, 40)
+    );
+    // The other tenant holds too few of the rows: its look-ups keep their custom plans.
+    as_owner_in(&mut su, other.id).await;
+    assert_eq!(generic_calls(&mut su, "Dupuis", None, None).await, (0, 100));
+
+    // The generic plan, whatever the values: the text index, the tenant as a filter only.
+    sqlx::query("SET search_path = public, extensions")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    sqlx::query(
+        "SELECT set_config('plan_cache_mode', 'force_generic_plan', false),
+                set_config('enable_seqscan', 'off', false),
+                set_config('enable_indexscan', 'off', false)",
+    )
+    .execute(&mut su)
+    .await
+    .unwrap();
+    let sql: String =
+        sqlx::query_scalar("SELECT relais_search_generic_sql(search_sql('organisation'))")
+            .fetch_one(&mut su)
+            .await
+            .unwrap();
+    assert!(sql.contains("(o.tenant_id = $11) IS TRUE"), "{sql}");
+    assert!(!sql.contains("o.tenant_id = $11 AND"), "{sql}");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PREPARE generic (text, boolean, integer, uuid, uuid, text[], text[], text, timestamptz, \
+         timestamptz, uuid, tsquery, text, text, text, integer, text, tsquery) AS {sql}"
+    )))
+    .execute(&mut su)
+    .await
+    .unwrap();
+    let p = plan(
+        &mut su,
+        &format!(
+            "EXPLAIN EXECUTE generic('Dupuis', false, 100, NULL, NULL, NULL, NULL, NULL, NULL, \
+             NULL, '{}', relais_search_loose_query('Dupuis'), 'dupuis', 'dupuis', '%dupuis%', \
+             10, 'DUPUIS', NULL)",
+            t.id
+        ),
+    )
+    .await;
+    assert!(
+        p.contains("Bitmap Index Scan on organisations_search_idx"),
+        "{p}"
+    );
+    assert!(
+        !p.contains("organisations_pkey") && !p.contains("Seq Scan on organisations"),
+        "{p}"
+    );
+    sqlx::query("DEALLOCATE generic")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
+
+    // End to end, as the user sees it: acme's own matches, counted exactly.
+    let res = search(
+        &app,
+        &t.admin.token,
+        &[("q", "dupuis"), ("types", "organisation")],
+    )
+    .await;
+    assert_eq!(group(&res, "organisation")["total"], 80, "{res}");
+    assert_eq!(hits(&res, "organisation").len(), 10, "{res}");
+}
