@@ -11,7 +11,8 @@
 -- then the tenant's rows among its matches, every time. Those calls now run a statement of
 -- their own with the generic plan: the tenant condition written so that no index takes it
 -- (`(x.tenant_id = $11) IS TRUE`) and sequential and plain index scans off, so that the one
--- plan made without the values cannot be a tenant-led read whatever the tables' statistics.
+-- plan made without the values cannot be a tenant-led read whatever the tables' statistics
+-- (and parallel workers off: their start costs more than the look-up).
 -- Every other call plans as before. Autocomplete's functions are unchanged: their statements
 -- choose between indexes by the text's shape (a CASE folded only in a custom plan).
 --
@@ -122,7 +123,7 @@ $$;
 REVOKE ALL ON FUNCTION relais_search_generic_sql(text) FROM PUBLIC;
 
 -- Candidate functions as before (0028); a search candidate function (not the own scope's
--- ordered one, 0034) has a companion, `<name>_generic`, running the generic statement with
+-- ordered one, 0034, nor the owner-keyed one, 0036) has a companion, `<name>_generic`, running the generic statement with
 -- the generic plan (its own SET clauses: settings made inside a function outlast it unless the
 -- function sets them too), and calls it first when the call allows it.
 CREATE OR REPLACE FUNCTION relais_search_make_candidate(p_name text, p_like regprocedure, p_sql text)
@@ -137,17 +138,20 @@ DECLARE
     result constant text := pg_get_function_result(p_like);
     body text := 'RETURN QUERY ' || p_sql || ';';
 BEGIN
-    IF p_name LIKE 'relais\_search\_%' AND p_name NOT LIKE 'relais\_search\_ordered\_%' THEN
+    IF p_name LIKE 'relais\_search\_%' AND p_name NOT LIKE 'relais\_search\_ordered\_%'
+       AND p_name NOT LIKE 'relais\_search\_owned\_%' THEN
         EXECUTE format('CREATE OR REPLACE FUNCTION public.%I(%s) RETURNS %s LANGUAGE plpgsql '
                        'STABLE ROWS 50%s SET plan_cache_mode = force_generic_plan '
-                       'SET enable_seqscan = off SET enable_indexscan = off AS %L',
+                       'SET enable_seqscan = off SET enable_indexscan = off '
+                       'SET max_parallel_workers_per_gather = 0 AS %L',
                        p_name || '_generic', args, result,
                        (SELECT coalesce(string_agg(format(' SET %s = %s', split_part(c, '=', 1),
                                                           substr(c, strpos(c, '=') + 1)), ''), '')
                         FROM pg_proc p CROSS JOIN unnest(p.proconfig) AS c
                         WHERE p.oid = p_like
                           AND split_part(c, '=', 1) NOT IN ('plan_cache_mode', 'enable_seqscan',
-                                                            'enable_indexscan')),
+                                                            'enable_indexscan',
+                                                            'max_parallel_workers_per_gather')),
                        'BEGIN RETURN QUERY ' || relais_search_generic_sql(p_sql) || '; END');
         EXECUTE format('REVOKE ALL ON FUNCTION public.%I(%s) FROM PUBLIC', p_name || '_generic',
                        args);

@@ -1083,11 +1083,15 @@ async fn searches_use_the_text_and_trigram_indexes() {
     // they execute as), use the GIN and trigram indexes.
     as_owner_in(&mut su, t.id).await;
     let args = "10, 200, NULL, NULL, NULL, NULL, NULL, NULL, NULL";
-    // Own scope: the text index itself narrows the words' matches to the owner's rows (owner
-    // first, migration 0023), for organisations and people.
-    for (kind, index) in [
-        ("organisation", "organisations_search_idx"),
-        ("person", "people_search_idx"),
+    // Own scope: the words keyed by owner (migration 0036), one entry per owner and word, for
+    // organisations and people; the tenant and owner are filters only.
+    for (kind, index, plain) in [
+        (
+            "organisation",
+            "organisations_search_owner_idx",
+            "organisations_search_idx",
+        ),
+        ("person", "people_search_owner_idx", "people_search_idx"),
     ] {
         let p = plan(
             &mut su,
@@ -1099,9 +1103,10 @@ async fn searches_use_the_text_and_trigram_indexes() {
         .await;
         let scan = index_cond(&p, index);
         assert!(
-            scan.contains("Index Cond: ((owner_id = ") && scan.contains("search_vector @@"),
+            scan.contains("Index Cond: ") && scan.contains(".martin"),
             "{p}"
         );
+        assert!(!p.contains(&format!("on {plain} ")), "{p}");
     }
     // Own scope, a typo: the corrected names are looked up through the name index narrowed to
     // the owner's rows by the index itself (owner first, migration 0032), in autocomplete's
@@ -1334,10 +1339,29 @@ async fn searches_use_the_text_and_trigram_indexes() {
             "relais_search_ordered_organisation_ids",
             "relais_search_ordered_person_ids",
             "relais_search_organisation_ids",
+            "relais_search_owned_organisation_ids",
+            "relais_search_owned_person_ids",
             "relais_search_person_ids",
             "search_plan",
         ]
     );
+    // Own scopes read the owner-keyed index (migration 0036): those look-ups alone plan
+    // without sequential or plain index scans or parallel workers, kept when the functions are
+    // made again.
+    for setting in [
+        "enable_seqscan=off",
+        "enable_indexscan=off",
+        "max_parallel_workers_per_gather=0",
+    ] {
+        assert_eq!(
+            functions_with(&mut su, "^relais_search_owned_[a-z]+_ids$", setting).await,
+            [
+                "relais_search_owned_organisation_ids",
+                "relais_search_owned_person_ids"
+            ],
+            "{setting}"
+        );
+    }
     // An own scope's common word reads the caller's rows in order (migration 0034): those
     // look-ups alone plan without bitmaps.
     assert_eq!(
@@ -2403,7 +2427,7 @@ async fn one_users_common_word_reads_their_rows_in_order() {
     }
     as_owner_in(&mut su, t.id).await;
     // One user's records (migration 0034): the common word through their rows in order, no
-    // bitmap of the word's matches; the rarer one through the owner-led text index as before.
+    // bitmap of the word's matches; the rarer one through the owner-keyed text index (0036).
     let p = search_plan_of(&mut su, "organisation", "Paris", Some(owner)).await;
     assert!(
         !p.contains("Bitmap Index Scan on organisations_search_idx"),
@@ -2420,7 +2444,7 @@ async fn one_users_common_word_reads_their_rows_in_order() {
     );
     let p = search_plan_of(&mut su, "organisation", "Dupuis", Some(owner)).await;
     assert!(
-        p.contains("Bitmap Index Scan on organisations_search_idx"),
+        p.contains("Bitmap Index Scan on organisations_search_owner_idx"),
         "{p}"
     );
     // With a filter, the common word too: a rare city would have every row of the user read.
@@ -2433,7 +2457,7 @@ async fn one_users_common_word_reads_their_rows_in_order() {
     )
     .await;
     assert!(
-        p.contains("Bitmap Index Scan on organisations_search_idx"),
+        p.contains("Bitmap Index Scan on organisations_search_owner_idx"),
         "{p}"
     );
     // The whole tenant's look-up is the planner's own choice, bitmaps allowed.
@@ -2621,4 +2645,149 @@ async fn a_dominant_tenants_whole_tenant_search_keeps_one_plan() {
     .await;
     assert_eq!(group(&res, "organisation")["total"], 80, "{res}");
     assert_eq!(hits(&res, "organisation").len(), 10, "{res}");
+}
+
+#[tokio::test]
+async fn own_scopes_read_the_owner_keyed_index() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("acme").await;
+    let other = app.create_tenant("other").await;
+    let team = app.create_team(&t, "Paris").await;
+    let alice = app
+        .create_user(&t, "alice@acme.test", "user", Some(team))
+        .await;
+    let bob = app
+        .create_user(&t, "bob@acme.test", "user", Some(team))
+        .await;
+    let carol = app.create_user(&t, "carol@acme.test", "user", None).await;
+    let mut su = app.superuser().await;
+    // 4,000 people in acme: alice, bob, carol and the admin own a quarter each; one in 40 of
+    // theirs is a "Dupuis" (25 each). The other tenant's 1,000 are all "Dupuis".
+    sqlx::query(
+        "INSERT INTO people (tenant_id, id, first_name, last_name, owner_id)
+         SELECT $1, gen_random_uuid(), 'Jean',
+                CASE WHEN i % 160 < 4 THEN 'Dupuis' ELSE 'Nom' || md5(i::text) END,
+                ($2::uuid[])[1 + i % 4]
+         FROM generate_series(0, 3999) AS i",
+    )
+    .bind(t.id)
+    .bind(vec![alice.id, bob.id, carol.id, t.admin.id])
+    .execute(&mut su)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO people (tenant_id, id, first_name, last_name, owner_id)
+         SELECT $1, gen_random_uuid(), 'Jean', 'Dupuis', $2 FROM generate_series(1, 1000)",
+    )
+    .bind(other.id)
+    .bind(other.admin.id)
+    .execute(&mut su)
+    .await
+    .unwrap();
+    sqlx::query("VACUUM ANALYZE people")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    // A record's words under its owner's key; a query's under each owner's.
+    let keyed: String = sqlx::query_scalar(
+        "SELECT relais_search_owner_vector($1, to_tsvector('relais_french', 'Jean Dupuis'))::text",
+    )
+    .bind(alice.id)
+    .fetch_one(&mut su)
+    .await
+    .unwrap();
+    let key: String = sqlx::query_scalar("SELECT relais_search_owner_key($1)")
+        .bind(alice.id)
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+    assert_eq!(keyed, format!("'{key}.dupuis' '{key}.jean'"));
+    let q: String = sqlx::query_scalar(
+        "SELECT relais_search_owner_query(ARRAY[$1, $2]::uuid[], 'dupuis'::tsquery)::text",
+    )
+    .bind(alice.id)
+    .bind(bob.id)
+    .fetch_one(&mut su)
+    .await
+    .unwrap();
+    assert!(
+        q.contains(&format!("'{key}.dupuis'")) && q.contains(" | "),
+        "{q}"
+    );
+
+    as_owner_in(&mut su, t.id).await;
+    let candidates = "SELECT count(*) FROM search_ids('person', 'Dupuis', false, 10, 100, $1, \
+                      $2, NULL, NULL, NULL, NULL, NULL)";
+    for (user, team, expected) in [
+        // Alice's own: her 25.
+        (Some(alice.id), None, 25),
+        // Bob with his team: Alice's and his, not Carol's nor the admin's.
+        (Some(bob.id), Some(team), 50),
+        // Carol, in no team: hers.
+        (Some(carol.id), None, 25),
+        // The whole tenant: the index of the words, every owner, not the other tenant.
+        (None, None, 100),
+    ] {
+        let n: i64 = sqlx::query_scalar(candidates)
+            .bind(user)
+            .bind(team)
+            .fetch_one(&mut su)
+            .await
+            .unwrap();
+        assert_eq!(n, expected, "{user:?} {team:?}");
+    }
+    // Alice's own: the keyed index alone. Bob's team: the owner-led and eighth-first
+    // look-ups, as before (under each member's key a word costs as much as before).
+    for (user, team, keyed) in [(alice.id, None, true), (bob.id, Some(team), false)] {
+        let team = team.map_or("NULL".to_owned(), |t| format!("'{t}'"));
+        let p = plan(
+            &mut su,
+            &format!(
+                "SELECT * FROM search_plan('person', 'Dupuis', false, 10, 100, '{user}', {team}, \
+                 NULL, NULL, NULL, NULL, NULL)"
+            ),
+        )
+        .await;
+        assert_eq!(
+            p.contains("Bitmap Index Scan on people_search_owner_idx"),
+            keyed,
+            "{p}"
+        );
+        if keyed {
+            assert!(
+                !p.contains("on people_search_idx")
+                    && !p.contains("on people_owner_idx")
+                    && !p.contains("Gather"),
+                "{p}"
+            );
+        }
+    }
+    sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
+
+    // End to end: Alice sees her own Dupuis, counted exactly; a write is found at once.
+    let res = search(&app, &alice.token, &[("q", "dupuis"), ("types", "person")]).await;
+    assert_eq!(group(&res, "person")["total"], 25, "{res}");
+    let id = person(
+        &app,
+        &alice.token,
+        json!({"first_name": "Marie", "last_name": "Dupuis"}),
+    )
+    .await;
+    let res = search(&app, &alice.token, &[("q", "dupuis"), ("types", "person")]).await;
+    assert_eq!(group(&res, "person")["total"], 26, "{res}");
+    let res = search(
+        &app,
+        &alice.token,
+        &[("q", "marie dupuis"), ("types", "person")],
+    )
+    .await;
+    assert_eq!(hits(&res, "person"), [id], "{res}");
+    // Bob's own scope does not see it.
+    let res = search(
+        &app,
+        &bob.token,
+        &[("q", "marie dupuis"), ("types", "person")],
+    )
+    .await;
+    assert_eq!(total_hits(&res), 0, "{res}");
 }
