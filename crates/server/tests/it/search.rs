@@ -2363,6 +2363,63 @@ async fn a_common_later_word_reads_the_tenants_own_names_in_order() {
         "{p}"
     );
     assert!(!p.contains("organisations_name_trgm_idx"), "{p}");
+    // A team's records: the tenant's prefix index, in the names' order (migration 0037), never
+    // the owner-led one, which would read owner after owner (the planner took whichever was
+    // smaller when the statement asked for no order).
+    let team = app.create_team(&big, "Ventes").await;
+    let member = app
+        .create_user(&big, "member@big.test", "user", Some(team))
+        .await;
+    // The tenant's prefix index left larger than the owner-led one (rows written and removed,
+    // then only the owner-led index rebuilt): without an order, the owner-led one would win.
+    sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
+    for sql in [
+        "INSERT INTO organisations (tenant_id, id, name, type, owner_id)
+         SELECT $1, gen_random_uuid(), 'Bloat ' || md5(i::text), 'investor', $2
+         FROM generate_series(1, 20000) AS i",
+        "DELETE FROM organisations WHERE tenant_id = $1 AND name LIKE 'Bloat %' AND owner_id = $2",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(big.id)
+            .bind(big.admin.id)
+            .execute(&mut su)
+            .await
+            .unwrap();
+    }
+    for sql in [
+        "VACUUM organisations",
+        "REINDEX INDEX organisations_owner_name_prefix_idx",
+    ] {
+        sqlx::query(sql).execute(&mut su).await.unwrap();
+    }
+    let (tenant_pages, owner_pages): (i32, i32) = sqlx::query_as(
+        "SELECT (SELECT relpages FROM pg_class WHERE relname = 'organisations_name_prefix_idx'),
+                (SELECT relpages FROM pg_class WHERE relname = 'organisations_owner_name_prefix_idx')",
+    )
+    .fetch_one(&mut su)
+    .await
+    .unwrap();
+    assert!(tenant_pages > owner_pages, "{tenant_pages} {owner_pages}");
+    as_owner_in(&mut su, big.id).await;
+    let p = plan(
+        &mut su,
+        &format!(
+            "SELECT * FROM autocomplete_plan('organisation', 'paris', false, 10, 50, '{}', \
+             '{team}')",
+            member.id
+        ),
+    )
+    .await;
+    assert_eq!(
+        p.matches("Index Only Scan using organisations_name_prefix_idx")
+            .count(),
+        2,
+        "{p}"
+    );
+    assert!(
+        !p.contains("organisations_owner_name_prefix_idx") && !p.contains("Sort"),
+        "{p}"
+    );
     sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
     // Through the API: the small tenant's own "Agence Paris" names only.
     let res = suggest(&app, &small.admin.token, "paris").await;
