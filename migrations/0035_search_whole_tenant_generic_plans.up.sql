@@ -123,7 +123,7 @@ $$;
 REVOKE ALL ON FUNCTION relais_search_generic_sql(text) FROM PUBLIC;
 
 -- Candidate functions as before (0028); a search candidate function (not the own scope's
--- ordered one, 0034, nor the owner-keyed one, 0036) has a companion, `<name>_generic`, running the generic statement with
+-- ordered one, 0034, nor the owner-keyed ones, 0036) has a companion, `<name>_generic`, running the generic statement with
 -- the generic plan (its own SET clauses: settings made inside a function outlast it unless the
 -- function sets them too), and calls it first when the call allows it.
 CREATE OR REPLACE FUNCTION relais_search_make_candidate(p_name text, p_like regprocedure, p_sql text)
@@ -139,7 +139,8 @@ DECLARE
     body text := 'RETURN QUERY ' || p_sql || ';';
 BEGIN
     IF p_name LIKE 'relais\_search\_%' AND p_name NOT LIKE 'relais\_search\_ordered\_%'
-       AND p_name NOT LIKE 'relais\_search\_owned\_%' THEN
+       AND p_name NOT LIKE 'relais\_search\_owned\_%'
+       AND p_name NOT LIKE 'relais\_search\_tenant\_%' THEN
         EXECUTE format('CREATE OR REPLACE FUNCTION public.%I(%s) RETURNS %s LANGUAGE plpgsql '
                        'STABLE ROWS 50%s SET plan_cache_mode = force_generic_plan '
                        'SET enable_seqscan = off SET enable_indexscan = off '

@@ -19,6 +19,9 @@ SELECT relais_search_edit_function(
     $q$
     owned boolean := p_kind IN ('organisation', 'person') AND NOT p_web
                      AND p_vis_user IS NOT NULL AND p_vis_team IS NULL AND NOT ordered;
+    keyed boolean := p_kind IN ('organisation', 'person') AND NOT p_web AND p_vis_user IS NULL
+                     AND has_table_privilege('public.search_word_frequencies', 'SELECT')
+                     AND relais_search_small_tenant(p_kind, a.tenant, a.tsq);
     bitmaps constant text := current_setting('enable_bitmapscan');
     seqscans constant text := current_setting('enable_seqscan');
     indexscans constant text := current_setting('enable_indexscan');
@@ -27,14 +30,15 @@ BEGIN
     IF ordered THEN
         PERFORM set_config('enable_bitmapscan', 'off', true);
     END IF;
-    IF owned THEN
+    IF owned OR keyed THEN
         PERFORM set_config('enable_seqscan', 'off', true);
         PERFORM set_config('enable_indexscan', 'off', true);
         PERFORM set_config('max_parallel_workers_per_gather', '0', true);
     END IF;
     RETURN QUERY EXECUTE 'EXPLAIN '
-        || CASE WHEN owned THEN search_owned_sql(p_kind) WHEN head THEN search_head_sql(p_kind)
-                ELSE search_sql(p_kind) END
+        || CASE WHEN owned THEN search_owned_sql(p_kind, false)
+                WHEN keyed THEN search_owned_sql(p_kind, true)
+                WHEN head THEN search_head_sql(p_kind) ELSE search_sql(p_kind) END
 $q$, $q$
     bitmaps constant text := current_setting('enable_bitmapscan');
 BEGIN
@@ -59,6 +63,18 @@ SELECT relais_search_edit_function(
                 p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses, p_city,
                 p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email, a.email_like,
                 p_limit, a.code, a.names) AS f;
+        WHEN 'organisation tenant' THEN
+            SELECT array_agg(f.record_id), array_agg(f.score) INTO ids, scores
+            FROM relais_search_tenant_organisation_ids(
+                p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses, p_city,
+                p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email, a.email_like,
+                p_limit, a.code, a.names) AS f;
+        WHEN 'person tenant' THEN
+            SELECT array_agg(f.record_id), array_agg(f.score) INTO ids, scores
+            FROM relais_search_tenant_person_ids(
+                p_query, p_web, p_cap, p_vis_user, p_vis_team, p_categories, p_statuses, p_city,
+                p_created_from, p_created_to, a.tenant, a.tsq, a.norm, a.email, a.email_like,
+                p_limit, a.code, a.names) AS f;
         WHEN 'person ordered' THEN
 $q$, $q$
         WHEN 'person ordered' THEN
@@ -69,9 +85,12 @@ SELECT relais_search_edit_function(
     -- An own scope: the owner-keyed index (0036).
     owned boolean := p_kind IN ('organisation', 'person') AND NOT p_web
                      AND p_vis_user IS NOT NULL AND p_vis_team IS NULL AND NOT ordered;
+    -- A small tenant's whole records: the same index under every owner's key (0036).
+    keyed boolean := p_kind IN ('organisation', 'person') AND NOT p_web AND p_vis_user IS NULL
+                     AND relais_search_small_tenant(p_kind, a.tenant, a.tsq);
     statement text := p_kind
-        || CASE WHEN ordered THEN ' ordered' WHEN owned THEN ' owned' WHEN head THEN ' head'
-                ELSE '' END;
+        || CASE WHEN ordered THEN ' ordered' WHEN owned THEN ' owned' WHEN keyed THEN ' tenant'
+                WHEN head THEN ' head' ELSE '' END;
 $q$, $q$
     statement text := p_kind
         || CASE WHEN head THEN ' head' WHEN ordered THEN ' ordered' ELSE '' END;
@@ -80,7 +99,9 @@ SELECT relais_search_edit_function(
     'relais_search_rebuild_candidates()',
     $q$
         ELSIF f.proname LIKE 'relais\_search\_owned\_%' THEN
-            body := search_owned_sql(kind);
+            body := search_owned_sql(kind, false);
+        ELSIF f.proname LIKE 'relais\_search\_tenant\_%' THEN
+            body := search_owned_sql(kind, true);
         ELSIF f.proname LIKE 'relais\_search\_head\_%' THEN
 $q$, $q$
         ELSIF f.proname LIKE 'relais\_search\_head\_%' THEN
@@ -91,7 +112,13 @@ DROP FUNCTION relais_search_owned_organisation_ids(text, boolean, integer, uuid,
     tsquery);
 DROP FUNCTION relais_search_owned_person_ids(text, boolean, integer, uuid, uuid, text[], text[],
     text, timestamptz, timestamptz, uuid, tsquery, text, text, text, integer, text, tsquery);
-DROP FUNCTION search_owned_sql(text);
+DROP FUNCTION relais_search_tenant_organisation_ids(text, boolean, integer, uuid, uuid, text[],
+    text[], text, timestamptz, timestamptz, uuid, tsquery, text, text, text, integer, text,
+    tsquery);
+DROP FUNCTION relais_search_tenant_person_ids(text, boolean, integer, uuid, uuid, text[], text[],
+    text, timestamptz, timestamptz, uuid, tsquery, text, text, text, integer, text, tsquery);
+DROP FUNCTION search_owned_sql(text, boolean);
+DROP FUNCTION relais_search_small_tenant(text, uuid, tsquery);
 DROP INDEX organisations_search_owner_idx;
 DROP INDEX people_search_owner_idx;
 DROP FUNCTION relais_search_owner_query(uuid[], tsquery);

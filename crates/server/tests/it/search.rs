@@ -1137,9 +1137,11 @@ async fn searches_use_the_text_and_trigram_indexes() {
         &format!("SELECT * FROM search_plan('organisation', 'Dupond', false, {args})"),
     )
     .await;
-    // Words through the text index; the typo first corrected against the vocabulary (its
-    // trigram index), then the corrected words through the text index again.
-    assert!(p.contains("organisations_search_idx"), "{p}");
+    // Words through a text index (the owner-keyed one, migration 0036: no statistics copied
+    // yet, so the tenant does not count as holding most rows); the typo first corrected
+    // against the vocabulary (its trigram index), then the corrected words through the name
+    // index.
+    assert!(p.contains("organisations_search_owner_idx"), "{p}");
     assert!(p.contains("search_words_trgm_idx"), "{p}");
     assert!(p.contains("organisations_name_search_idx"), "{p}");
     assert!(p.contains("@@ '''dupont'''"), "corrected to dupont: {p}");
@@ -1150,7 +1152,7 @@ async fn searches_use_the_text_and_trigram_indexes() {
     )
     .await;
     assert!(
-        p.contains("people_search_idx")
+        p.contains("people_search_owner_idx")
             && p.contains("search_words_trgm_idx")
             && p.contains("people_name_search_idx"),
         "{p}"
@@ -1342,22 +1344,31 @@ async fn searches_use_the_text_and_trigram_indexes() {
             "relais_search_owned_organisation_ids",
             "relais_search_owned_person_ids",
             "relais_search_person_ids",
+            "relais_search_tenant_organisation_ids",
+            "relais_search_tenant_person_ids",
             "search_plan",
         ]
     );
-    // Own scopes read the owner-keyed index (migration 0036): those look-ups alone plan
-    // without sequential or plain index scans or parallel workers, kept when the functions are
-    // made again.
+    // Own scopes and small tenants read the owner-keyed index (migration 0036): those look-ups
+    // alone plan without sequential or plain index scans or parallel workers, kept when the
+    // functions are made again.
     for setting in [
         "enable_seqscan=off",
         "enable_indexscan=off",
         "max_parallel_workers_per_gather=0",
     ] {
         assert_eq!(
-            functions_with(&mut su, "^relais_search_owned_[a-z]+_ids$", setting).await,
+            functions_with(
+                &mut su,
+                "^relais_search_(owned|tenant)_[a-z]+_ids$",
+                setting
+            )
+            .await,
             [
                 "relais_search_owned_organisation_ids",
-                "relais_search_owned_person_ids"
+                "relais_search_owned_person_ids",
+                "relais_search_tenant_organisation_ids",
+                "relais_search_tenant_person_ids"
             ],
             "{setting}"
         );
@@ -1392,9 +1403,10 @@ async fn searches_use_the_text_and_trigram_indexes() {
     assert!(!p.contains("organisations_search_idx"), "{p}");
     sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
 
-    // End to end: the API's searches do scan those indexes (statistics counters).
+    // End to end: the API's searches do scan those indexes (statistics counters); the words
+    // through the owner-keyed one here (no statistics copied, migration 0036).
     let indexes = [
-        "organisations_search_idx",
+        "organisations_search_owner_idx",
         "organisations_name_trgm_idx",
         "organisations_name_prefix_idx",
         "mandates_search_idx",
@@ -2705,7 +2717,7 @@ async fn a_dominant_tenants_whole_tenant_search_keeps_one_plan() {
 }
 
 #[tokio::test]
-async fn own_scopes_read_the_owner_keyed_index() {
+async fn own_scopes_and_small_tenants_read_the_owner_keyed_index() {
     let app = spawn_app().await;
     let t = app.create_tenant("acme").await;
     let other = app.create_tenant("other").await;
@@ -2820,6 +2832,62 @@ async fn own_scopes_read_the_owner_keyed_index() {
         }
     }
     sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
+
+    // A small tenant's whole records (it holds a fifth of the rows, by the copied statistics):
+    // the keyed index under every user's key and the tenant's, which keys the records without
+    // an owner; the tenant holding most rows keeps the text index.
+    sqlx::query(
+        "INSERT INTO people (tenant_id, id, first_name, last_name, owner_id)
+         SELECT $1, gen_random_uuid(), CASE WHEN i <= 5 THEN 'Zébulon' ELSE 'Quentin' END,
+                CASE WHEN i <= 5 THEN 'Sansmaître' ELSE 'Tarentule' END,
+                CASE WHEN i <= 5 THEN NULL ELSE $2::uuid END
+         FROM generate_series(1, 13) AS i",
+    )
+    .bind(other.id)
+    .bind(other.admin.id)
+    .execute(&mut su)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE people")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    relais_store::search::refresh_word_frequencies(&app.db)
+        .await
+        .unwrap();
+    for (tenant, q, expected, keyed) in [
+        (other.id, "Tarentule", 8, true),
+        (other.id, "zebulon sansmaitre", 5, true),
+        // A dense word (a fifth of all people): the tenant's rows in order, as before.
+        (other.id, "Dupuis", 100, false),
+        (t.id, "Tarentule", 0, false),
+        (t.id, "Dupont", 0, false),
+    ] {
+        as_owner_in(&mut su, tenant).await;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM search_ids('person', $1, false, 10, 100, NULL, NULL, NULL, \
+             NULL, NULL, NULL, NULL)",
+        )
+        .bind(q)
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+        assert_eq!(n, expected, "{tenant} {q}");
+        let p = search_plan_of(&mut su, "person", q, None).await;
+        assert_eq!(
+            p.contains("Bitmap Index Scan on people_search_owner_idx"),
+            keyed,
+            "{tenant} {q}: {p}"
+        );
+    }
+    sqlx::query("RESET ROLE").execute(&mut su).await.unwrap();
+    let res = search(
+        &app,
+        &other.admin.token,
+        &[("q", "zébulon"), ("types", "person")],
+    )
+    .await;
+    assert_eq!(group(&res, "person")["total"], 5, "{res}");
 
     // End to end: Alice sees her own Dupuis, counted exactly; a write is found at once.
     let res = search(&app, &alice.token, &[("q", "dupuis"), ("types", "person")]).await;
