@@ -1918,6 +1918,18 @@ async fn search_plan_of(
     .await
 }
 
+/// `VACUUM ANALYZE` of `table`, then the copy of the planner's statistics that the job worker
+/// makes every hour (`relais_search_refresh_frequencies()`, migrations 0028 and 0035).
+async fn analyze_and_copy_statistics(app: &TestApp, su: &mut sqlx::PgConnection, table: &str) {
+    sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM ANALYZE {table}")))
+        .execute(&mut *su)
+        .await
+        .unwrap();
+    relais_store::search::refresh_word_frequencies(&app.db)
+        .await
+        .unwrap();
+}
+
 /// Takes the owner role (which the search functions run as) within `tenant`.
 async fn as_owner_in(conn: &mut sqlx::PgConnection, tenant: Uuid) {
     sqlx::query("SET ROLE relais_owner")
@@ -2239,13 +2251,7 @@ async fn interactions_words_of_middling_frequency_read_an_eighth_first() {
         .await
         .unwrap();
     }
-    sqlx::query("VACUUM ANALYZE interactions")
-        .execute(&mut su)
-        .await
-        .unwrap();
-    relais_store::search::refresh_word_frequencies(&app.db)
-        .await
-        .unwrap();
+    analyze_and_copy_statistics(&app, &mut su, "interactions").await;
     let pays = "SELECT relais_search_head_pays('interaction', relais_search_loose_query($1))";
     for (q, expected) in [
         ("patrimoine", true),
@@ -2476,13 +2482,7 @@ async fn one_users_common_word_reads_their_rows_in_order() {
     .execute(&mut su)
     .await
     .unwrap();
-    sqlx::query("VACUUM ANALYZE organisations")
-        .execute(&mut su)
-        .await
-        .unwrap();
-    relais_store::search::refresh_word_frequencies(&app.db)
-        .await
-        .unwrap();
+    analyze_and_copy_statistics(&app, &mut su, "organisations").await;
     let dense = "SELECT relais_search_dense('organisation', relais_search_loose_query($1))";
     for (q, expected) in [
         ("Paris", true),
@@ -2616,13 +2616,7 @@ async fn a_dominant_tenants_whole_tenant_search_keeps_one_plan() {
         .await
         .unwrap();
     }
-    sqlx::query("VACUUM ANALYZE organisations")
-        .execute(&mut su)
-        .await
-        .unwrap();
-    relais_store::search::refresh_word_frequencies(&app.db)
-        .await
-        .unwrap();
+    analyze_and_copy_statistics(&app, &mut su, "organisations").await;
     let dominant = "SELECT relais_search_dominant('organisation', $1)";
     for (tenant, expected) in [(t.id, true), (other.id, false)] {
         let d: bool = sqlx::query_scalar(dominant)
