@@ -10,8 +10,9 @@
 //!    the secondary indexes dropped during the load and rebuilt afterwards from their own
 //!    definitions, then `VACUUM ANALYZE`.
 //! 2. Measures, as the application role through row-level security and with the very code the
-//!    API runs (`relais_store::search::search_all` / `autocomplete_all`, which search the
-//!    kinds at the same time, one tenant transaction each), the latency of a fixed mix of queries — exact names, typos, prefixes of 2–4
+//!    API runs (`relais_store::search::search_all` / `autocomplete_all`, which send the kinds
+//!    as two statements at the same time, each confined to the tenant by the functions it
+//!    calls), the latency of a fixed mix of queries — exact names, typos, prefixes of 2–4
 //!    letters, common words, accents — next to a bare `SELECT 1` round trip measured in the
 //!    same run, and prints p50/p95/p99 as a Markdown table.
 #![forbid(unsafe_code)]
